@@ -51,6 +51,8 @@ var ProvenanceColumns = []Column{
 	{"x_process_guid", "TEXT", ""},
 	{"x_parent_process_guid", "TEXT", ""},
 	{"x_logon_guid", "TEXT", ""},
+	{"x_logon_id", "TEXT", ""},
+	{"x_session_id", "INTEGER", ""},
 	{"x_image_sha1", "TEXT", ""},
 	{"x_imphash", "TEXT", ""},
 	{"x_actor_user_approx", "INTEGER", ""},

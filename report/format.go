@@ -101,13 +101,13 @@ func itoa(n int64) string {
 // summary holds counts every renderer's summary shows.
 type summary struct {
 	Hunts, WithMatches, WithoutMatches, Skipped, Failed int
-	Matches                                              int
-	BySeverity                                           []sevCount
-	Hosts                                                []string
-	First, Last                                          time.Time
-	FilesByStatus                                        map[string]int
-	RecordsFailed                                        int64
-	HuntLint                                             int
+	Matches                                             int
+	BySeverity                                          []sevCount
+	Hosts                                               []string
+	First, Last                                         time.Time
+	FilesByStatus                                       map[string]int
+	RecordsFailed                                       int64
+	HuntLint                                            int
 }
 
 type sevCount struct {

@@ -59,8 +59,13 @@ type FileStats struct {
 	WantedRecovered int
 	// Failures counts failed records and chunks by reason.
 	Failures map[string]int
+	// SlotsNotChunk is the number of non-empty 64 KiB slots without the ElfChnk magic.
+	SlotsNotChunk int
 	// Status is "ok", "partial" (some records or chunks failed), "skipped" or "failed".
 	Status string
 	// Reason explains a skipped or failed status.
 	Reason string
+	// Err is the error behind a skipped or failed status (ErrNotEVTX, ErrZipMember, ...),
+	// for errors.Is; nil for "ok" and "partial".
+	Err error
 }

@@ -136,6 +136,9 @@ type CompStage struct {
 	Aggregates []Aggregate
 	By         []string
 	RawDataAs  string // addrawdata = true as NAME; empty when absent
+	// AddRawData is set by `addrawdata = true`, which public queries also
+	// write without "as NAME". Added by the front end.
+	AddRawData bool
 }
 
 // JoinStage is `join [type = inner|left|right] [conflict_strategy = …] (subquery) as alias cond`.
@@ -233,6 +236,9 @@ type InExpr struct {
 	X    Expr
 	Not  bool
 	List []Expr
+	// Sub is set (and List empty) for `X in (dataset = d | … | fields f)`,
+	// whose values come from a sub-query. Added by the front end.
+	Sub *Query
 }
 
 // Call is a function call `name(args)`; Name is lower-cased.
@@ -249,6 +255,9 @@ type JSONPath struct {
 	X     Expr
 	Path  string
 	Array bool
+	// ExtractArray is set for `X -> a[]`: the value as an array
+	// (json_extract_array). Added by the front end.
+	ExtractArray bool
 }
 
 // Paren is a parenthesised expression, kept so the printer can round-trip.

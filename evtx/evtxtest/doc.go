@@ -1,6 +1,8 @@
 // Package evtxtest provides test helpers for EVTX code: a writer that turns a
-// readable list of events into a valid Windows EVTX file, and the locator of
-// the shared corpus that sits beside the checkout.
+// readable list of events into a valid Windows EVTX file (writer*.go,
+// binxml*.go), the synthetic scenarios of testdata/scenarios that are turned
+// into such events (scenario*.go), and the locator of the shared corpus that
+// sits beside the checkout (shared.go).
 //
 // The writer works in the spirit of net/http/httptest: tests describe events
 // as plain Go values (Event, Field) and Write lays them out the way Windows
@@ -19,6 +21,12 @@
 // last chunk's slack) so that tests can check how readers account for
 // damaged evidence.
 //
-// The package is for tests only: it may import the standard library but no
-// other evtxhunt package apart from what its own tests need.
+// Values are written the way the oracles can check them: System values with
+// the types Windows uses (UInt8/16/32/64, HexInt64, FILETIME, GUID, SID),
+// every EventData value as a UTF-16 string. Strings are written as Go
+// encodes them in UTF-16, so invalid UTF-8 becomes U+FFFD.
+//
+// The package is for tests and test-data generators only. It must not
+// import any other evtxhunt package; its external tests import package evtx
+// to check the reader against the writer.
 package evtxtest

@@ -138,6 +138,8 @@ func insertSQL(cols []Column) string {
 type InsertResult struct {
 	// Inserted is the number of new rows.
 	Inserted int64
+	// InsertedRecovered is the number of new rows read from chunk slack.
+	InsertedRecovered int64
 	// Duplicates is the number of events whose record was already stored
 	// (same DedupKey); no row was added for them.
 	Duplicates int64
@@ -149,6 +151,7 @@ type InsertResult struct {
 // Add accumulates o into r.
 func (r *InsertResult) Add(o InsertResult) {
 	r.Inserted += o.Inserted
+	r.InsertedRecovered += o.InsertedRecovered
 	r.Duplicates += o.Duplicates
 	r.NewSources += o.NewSources
 }
@@ -261,6 +264,9 @@ func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, evs []Event) (InsertRe
 			return res, fmt.Errorf("normalize: insert record %v of %s: %w", ev.Get("x_record_id"), ev.Str("x_source_path"), err)
 		}
 		res.Inserted++
+		if rec, _ := ev.Int("x_recovered"); rec != 0 {
+			res.InsertedRecovered++
+		}
 	}
 	return res, nil
 }

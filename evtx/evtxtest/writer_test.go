@@ -171,3 +171,20 @@ func TestWriteErrors(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkWrite measures writing 1,000 mixed Sysmon and Security events.
+func BenchmarkWrite(b *testing.B) {
+	evs := fxMixed(1000)
+	var buf bytes.Buffer
+	if err := evtxtest.Write(&buf, evs, evtxtest.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := evtxtest.Write(&buf, evs, evtxtest.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

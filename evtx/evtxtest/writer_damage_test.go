@@ -17,6 +17,11 @@ type damageCase struct {
 	live []want
 	// recovered are the slack records (evtxexport "recovered").
 	recovered []want
+	// complete, when set, are the live records whose bytes are all in a
+	// truncated file. evtxexport drops a truncated chunk whole (live); a
+	// reader may also decode the complete records of that chunk, so it must
+	// deliver a prefix of complete at least as long as live.
+	complete []want
 	// check inspects the structure with the spec checker.
 	check func(t *testing.T, f *pFile)
 }
@@ -31,6 +36,13 @@ func damageCases(t *testing.T) []damageCase {
 	kept := 0
 	for _, pc := range clean.chunks[:len(clean.chunks)-1] {
 		kept += len(pc.records)
+	}
+	// Records of the last chunk that end in its first half.
+	halfKept := 0
+	for _, r := range clean.chunks[len(clean.chunks)-1].records {
+		if r.off+r.size <= 0x8000 {
+			halfKept++
+		}
 	}
 	return []damageCase{
 		{
@@ -83,7 +95,7 @@ func damageCases(t *testing.T) []damageCase {
 			// Cut the file 100 bytes into the last chunk's records: the last
 			// chunk cannot be read, the others can.
 			name: "truncated-last-chunk", events: evs, opt: evtxtest.Options{TruncateBytes: 0x10000 - 0x200 - 100},
-			live: withIDs(evs, 1)[:kept],
+			live: withIDs(evs, 1)[:kept], complete: withIDs(evs, 1)[:kept],
 			check: func(t *testing.T, f *pFile) {
 				last := f.chunks[len(f.chunks)-1]
 				if !last.truncated || len(f.chunks) != f.chunkCount {
@@ -91,6 +103,17 @@ func damageCases(t *testing.T) []damageCase {
 				}
 				if want := 0x1000 + 0x10000*(len(f.chunks)-1) + 0x200 + 100; f.size != want {
 					t.Errorf("file is %d bytes, want %d", f.size, want)
+				}
+			},
+		},
+		{
+			// Cut the last chunk in half: its first records are complete.
+			name: "truncated-mid-chunk", events: evs, opt: evtxtest.Options{TruncateBytes: 0x8000},
+			live: withIDs(evs, 1)[:kept], complete: withIDs(evs, 1)[:kept+halfKept],
+			check: func(t *testing.T, f *pFile) {
+				last := f.chunks[len(f.chunks)-1]
+				if !last.truncated || len(last.records) != halfKept || halfKept == 0 {
+					t.Errorf("last chunk truncated=%v with %d complete records, want %d > 0", last.truncated, len(last.records), halfKept)
 				}
 			},
 		},

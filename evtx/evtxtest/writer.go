@@ -98,7 +98,9 @@ func WriteFile(path string, events []Event, opt Options) error {
 	bw := bufio.NewWriter(f)
 	werr := Write(bw, events, opt)
 	if werr == nil {
-		werr = bw.Flush()
+		if err := bw.Flush(); err != nil {
+			werr = fmt.Errorf("evtxtest: write %s: %w", path, err)
+		}
 	}
 	if cerr := f.Close(); werr == nil && cerr != nil {
 		werr = fmt.Errorf("evtxtest: close %s: %w", path, cerr)
@@ -109,7 +111,9 @@ func WriteFile(path string, events []Event, opt Options) error {
 // Write writes events as an EVTX file to w: a 4 KiB file header and 64 KiB
 // chunks filled in order, each record a BinXML template instance. Record
 // identifiers of events with RecordID 0 are assigned sequentially. opt may
-// damage the file on purpose.
+// damage the file on purpose. Nothing is written when an event cannot be
+// encoded. Write holds the chunks in memory until the file header, which
+// counts them, is written: memory grows with the file, 64 KiB per chunk.
 func Write(w io.Writer, events []Event, opt Options) error {
 	chunks, nextID, err := layoutChunks(events, opt)
 	if err != nil {

@@ -41,49 +41,90 @@ func neutralize(s string, keepNewline bool) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 16)
+	walkEscapes(s, keepNewline, func(text string, _ bool) { b.WriteString(text) })
+	return b.String()
+}
+
+// segment is a run of text that is either shown as is or is the visible
+// escape of one character (Esc), so the HTML can style escapes.
+type segment struct {
+	Text string
+	Esc  bool
+}
+
+// segments splits s into plain runs and escapes, as Neutralize (or
+// neutralizeLines when keepNewline) would write them.
+func segments(s string, keepNewline bool) []segment {
+	if isInert(s, keepNewline) {
+		if s == "" {
+			return nil
+		}
+		return []segment{{Text: s}}
+	}
+	var segs []segment
+	walkEscapes(s, keepNewline, func(text string, esc bool) {
+		if n := len(segs); n > 0 && segs[n-1].Esc == esc {
+			segs[n-1].Text += text
+			return
+		}
+		segs = append(segs, segment{text, esc})
+	})
+	return segs
+}
+
+// walkEscapes calls emit for every plain run of s and for the escape of
+// every character that needs one, in order.
+func walkEscapes(s string, keepNewline bool, emit func(text string, esc bool)) {
+	plain := 0 // start of the current plain run
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-			i++
+		var esc string
+		switch {
+		case r == utf8.RuneError && size == 1:
+			esc = fmt.Sprintf(`\x%02x`, s[i])
+		case r == '\n' && keepNewline, !needsEscape(r):
+			i += size
 			continue
-		}
-		i += size
-		if r == '\n' && keepNewline {
-			b.WriteByte('\n')
-			continue
-		}
-		if !needsEscape(r) {
-			b.WriteRune(r)
-			continue
-		}
-		switch r {
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\v':
-			b.WriteString(`\v`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\r':
-			b.WriteString(`\r`)
 		default:
-			switch {
-			case r < 0x80:
-				fmt.Fprintf(&b, `\x%02x`, r)
-			case r <= 0xffff:
-				fmt.Fprintf(&b, `\u%04x`, r)
-			default:
-				fmt.Fprintf(&b, `\U%08x`, r)
-			}
+			esc = escapeRune(r)
 		}
+		if plain < i {
+			emit(s[plain:i], false)
+		}
+		emit(esc, true)
+		i += size
+		plain = i
 	}
-	return b.String()
+	if plain < len(s) {
+		emit(s[plain:], false)
+	}
+}
+
+// escapeRune returns the visible escape of a character needsEscape reports.
+func escapeRune(r rune) string {
+	switch r {
+	case '\a':
+		return `\a`
+	case '\b':
+		return `\b`
+	case '\t':
+		return `\t`
+	case '\n':
+		return `\n`
+	case '\v':
+		return `\v`
+	case '\f':
+		return `\f`
+	case '\r':
+		return `\r`
+	}
+	switch {
+	case r < 0x80:
+		return fmt.Sprintf(`\x%02x`, r)
+	case r <= 0xffff:
+		return fmt.Sprintf(`\u%04x`, r)
+	}
+	return fmt.Sprintf(`\U%08x`, r)
 }
 
 // needsEscape reports whether r must not reach a terminal as itself.

@@ -168,6 +168,9 @@ func TestWriteErrors(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "evtxtest: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
+			if buf.Len() != 0 {
+				t.Errorf("Write wrote %d bytes before failing, want none", buf.Len())
+			}
 		})
 	}
 }

@@ -76,10 +76,10 @@ func renderHTML(t *testing.T, r *Report) string {
 }
 
 var (
-	tagPattern     = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>`)
-	attrPattern    = regexp.MustCompile(`\s([^\s="'>/]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?`)
-	urlAttrs       = map[string]bool{"href": true, "src": true, "srcset": true, "action": true, "formaction": true, "poster": true, "data": true, "background": true, "xlink:href": true, "ping": true}
-	mitreLink      = regexp.MustCompile(`^https://attack\.mitre\.org/techniques/T[0-9]{4}/([0-9]{3}/)?$`)
+	tagPattern  = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>`)
+	attrPattern = regexp.MustCompile(`\s([^\s="'>/]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?`)
+	urlAttrs    = map[string]bool{"href": true, "src": true, "srcset": true, "action": true, "formaction": true, "poster": true, "data": true, "background": true, "xlink:href": true, "ping": true}
+	mitreLink   = regexp.MustCompile(`^https://attack\.mitre\.org/techniques/T[0-9]{4}/([0-9]{3}/)?$`)
 )
 
 // The output is checked as markup: the only elements and URLs in it are the

@@ -149,7 +149,7 @@ func guidValue(s string) string {
 
 // expectRow returns the full expected row of an oracle record (every column
 // not listed must be NULL).
-func expectRow(t *testing.T, l oracleLine) map[string]any {
+func expectRow(t *testing.T, l oracleLine, pathPrefix string, insertMs int64) map[string]any {
 	t.Helper()
 	d := l.Data
 	w := map[string]any{}
@@ -183,8 +183,11 @@ func expectRow(t *testing.T, l oracleLine) map[string]any {
 
 	set("_time", timeMs)
 	set("event_timestamp", timeMs)
-	set("_insert_time", timeMs)
-	set("insert_timestamp", timeMs)
+	if insertMs == 0 {
+		insertMs = timeMs
+	}
+	set("_insert_time", insertMs)
+	set("insert_timestamp", insertMs)
 	set("_vendor", "PANW")
 	set("_product", "XDR agent")
 	set("event_id", base64.StdEncoding.EncodeToString(eid))
@@ -199,7 +202,7 @@ func expectRow(t *testing.T, l oracleLine) map[string]any {
 	set("host_metadata_domain", domain)
 	set("action_process_instance_execution_time", timeMs)
 
-	set("x_source_path", l.Path)
+	set("x_source_path", filepath.Join(pathPrefix, l.Path))
 	set("x_source_sha256", "0000")
 	set("x_chunk", int64(0))
 	set("x_offset", int64(0))
@@ -348,13 +351,14 @@ func TestOracleRows(t *testing.T) {
 	if res.Inserted != int64(len(lines)) || res.Duplicates != 0 {
 		t.Fatalf("Insert = %+v, want %d new rows", res, len(lines))
 	}
-	checkOracleRows(t, st.DB(), lines, "")
+	checkOracleRows(t, st.DB(), lines, "", 0)
 }
 
 // checkOracleRows compares the stored row of every oracle line (found by
-// source path suffix and record id) with expectRow. pathPrefix is prepended
-// to the oracle path to find the row's x_source_path.
-func checkOracleRows(t *testing.T, db *sql.DB, lines []oracleLine, pathPrefix string) {
+// source path and record id) with expectRow. pathPrefix is prepended to the
+// oracle path to find the row's x_source_path; insertMs is the expected
+// _insert_time (0: the row's _time).
+func checkOracleRows(t *testing.T, db *sql.DB, lines []oracleLine, pathPrefix string, insertMs int64) {
 	t.Helper()
 	var colNames []string
 	rows, err := db.Query("SELECT name FROM pragma_table_info('xdr_data')")
@@ -369,18 +373,25 @@ func checkOracleRows(t *testing.T, db *sql.DB, lines []oracleLine, pathPrefix st
 	rows.Close()
 	// Provenance columns whose value depends on how the record was read.
 	skip := map[string]bool{"x_event_data": true, "x_sources": true, "x_chunk": true, "x_offset": true,
-		"x_source_sha256": true, "x_zip_member": true, "x_recovered": true}
-	q := "SELECT * FROM xdr_data WHERE x_source_path = ? AND x_record_id = ? AND x_event_id = ?"
+		"x_source_sha256": true, "x_zip_member": true}
+	// The dedup key (computer, channel, record id, 100 ns time, event id) is indexed.
+	q := `SELECT * FROM xdr_data WHERE x_computer = ? AND x_channel = ? AND x_record_id = ?
+		AND x_time_100ns = ? AND x_event_id = ?`
 	bad := 0
 	for _, l := range lines {
 		name := fmt.Sprintf("%s#%d", filepath.Base(l.Path), l.RecordID)
-		want := expectRow(t, l)
+		want := expectRow(t, l, pathPrefix, insertMs)
 		vals := make([]any, len(colNames))
 		ptrs := make([]any, len(colNames))
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
-		if err := db.QueryRow(q, filepath.Join(pathPrefix, l.Path), l.RecordID, l.EID).Scan(ptrs...); err != nil {
+		rt, _ := time.Parse(time.RFC3339Nano, l.Time)
+		ch := "Security"
+		if l.EID == 1 {
+			ch = "Microsoft-Windows-Sysmon/Operational"
+		}
+		if err := db.QueryRow(q, l.Computer, ch, l.RecordID, rt.UnixNano()/100, l.EID).Scan(ptrs...); err != nil {
 			t.Errorf("%s: row: %v", name, err)
 			bad++
 			continue
@@ -395,8 +406,24 @@ func checkOracleRows(t *testing.T, db *sql.DB, lines []oracleLine, pathPrefix st
 			}
 		}
 		var ed map[string]string
-		if err := json.Unmarshal([]byte(fmt.Sprint(got["x_event_data"])), &ed); err != nil || !reflect.DeepEqual(ed, l.Data) {
+		if err := json.Unmarshal([]byte(fmt.Sprint(got["x_event_data"])), &ed); err != nil || !sameEventData(ed, l.Data) {
 			t.Errorf("%s: x_event_data = %v, want the record's EventData", name, got["x_event_data"])
+		}
+		var srcs []struct {
+			Path      string
+			Recovered bool
+		}
+		if err := json.Unmarshal([]byte(fmt.Sprint(got["x_sources"])), &srcs); err != nil {
+			t.Errorf("%s: x_sources = %v: %v", name, got["x_sources"], err)
+		}
+		live := 0
+		for _, src := range srcs {
+			if src.Path == filepath.Join(pathPrefix, l.Path) && !src.Recovered {
+				live++
+			}
+		}
+		if live != 1 {
+			t.Errorf("%s: x_sources = %v: %d live entries for the oracle's file, want 1", name, got["x_sources"], live)
 		}
 		for _, c := range colNames {
 			if skip[c] {
@@ -422,4 +449,30 @@ func checkOracleRows(t *testing.T, db *sql.DB, lines []oracleLine, pathPrefix st
 			t.Fatal("too many differences")
 		}
 	}
+}
+
+// sameEventData compares EventData maps; GUIDs and hex integers are compared
+// by value, since libevtx and golang-evtx write them differently.
+func sameEventData(got, want map[string]string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			return false
+		}
+		if g == w || guidValue(g) == guidValue(w) && len(strings.Trim(w, "{}")) == 36 {
+			continue
+		}
+		if strings.HasPrefix(g, "0x") && strings.HasPrefix(w, "0x") {
+			gv, gerr := strconv.ParseUint(g[2:], 16, 64)
+			wv, werr := strconv.ParseUint(w[2:], 16, 64)
+			if gerr == nil && werr == nil && gv == wv {
+				continue
+			}
+		}
+		return false
+	}
+	return true
 }

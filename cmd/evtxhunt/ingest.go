@@ -49,6 +49,7 @@ Options:
   --vendor S       value of _vendor (default "PANW")
   --product S      value of _product (default "XDR agent")
   --quiet          no progress bar (it is also off when stderr is not a terminal)
+  --batch N        rows per transaction (default 5000)
 
 Examples:
   evtxhunt ingest --db case.db ./collection
@@ -67,8 +68,12 @@ func (c *IngestCommand) Run(ctx context.Context, args []string) error {
 	vendor := fset.String("vendor", normalize.DefaultVendor, "value of _vendor")
 	product := fset.String("product", normalize.DefaultProduct, "value of _product")
 	quiet := fset.Bool("quiet", false, "no progress bar")
+	batch := fset.Int("batch", normalize.DefaultBatchSize, "rows per transaction")
 	if err := fset.Parse(args); err != nil {
 		return err
+	}
+	if *batch <= 0 {
+		return fmt.Errorf("%w: --batch must be positive", errUsage)
 	}
 	if *dbPath == "" {
 		return fmt.Errorf("%w: --db is required", errUsage)
@@ -102,7 +107,8 @@ func (c *IngestCommand) Run(ctx context.Context, args []string) error {
 
 	opt := normalize.IngestOptions{
 		Args: append([]string{"ingest"}, args...), Version: Version, From: from, To: to,
-		Map: normalize.MapOptions{Vendor: *vendor, Product: *product},
+		Map:       normalize.MapOptions{Vendor: *vendor, Product: *product},
+		BatchSize: *batch,
 	}
 	var bar *progressBar
 	if !*quiet && isTerminal(c.env.Stderr) {

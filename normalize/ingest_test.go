@@ -1,0 +1,372 @@
+package normalize_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"evtxhunt/evtx"
+	"evtxhunt/evtx/evtxtest"
+	"evtxhunt/normalize"
+)
+
+// corpusDir returns ../shared/corpus/evtx.
+func corpusDir(t *testing.T) string {
+	return filepath.Join(evtxtest.SharedDir(t), "corpus", "evtx")
+}
+
+// openTemp opens a fresh store in a temporary directory.
+func openTemp(t *testing.T, name string) *normalize.Store {
+	t.Helper()
+	st, err := normalize.Open(context.Background(), filepath.Join(t.TempDir(), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// count runs a COUNT query.
+func count(t *testing.T, db *sql.DB, q string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// manifestRow is one line of ../shared/corpus/manifest.tsv.
+type manifestRow struct {
+	sha256           string
+	bytes, records   int64
+	sysmon1, sec4688 int64 // -1 for NA
+}
+
+// readManifest loads the manifest keyed by relative path.
+func readManifest(t *testing.T) map[string]manifestRow {
+	t.Helper()
+	f, err := os.Open(filepath.Join(evtxtest.SharedDir(t), "corpus", "manifest.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma, r.LazyQuotes, r.FieldsPerRecord = '\t', true, -1
+	out := map[string]manifestRow{}
+	head := true
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if head {
+			head = false
+			continue
+		}
+		num := func(s string) int64 {
+			if s == "NA" {
+				return -1
+			}
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				t.Fatalf("manifest number %q: %v", s, err)
+			}
+			return v
+		}
+		out[rec[0]] = manifestRow{sha256: rec[1], bytes: num(rec[2]), records: num(rec[3]), sysmon1: num(rec[4]), sec4688: num(rec[5])}
+	}
+	if len(out) == 0 {
+		t.Fatal("empty manifest")
+	}
+	return out
+}
+
+// TestIngestCorpus ingests the shared corpus through the real reader and
+// checks every oracle record's row, the ingest_files accounting against the
+// reader's own FileStats and the manifest, and the summary's arithmetic.
+func TestIngestCorpus(t *testing.T) {
+	ctx := context.Background()
+	dir := corpusDir(t)
+	st := openTemp(t, "corpus.db")
+	sum, err := st.Ingest(ctx, []string{dir}, normalize.IngestOptions{Version: "test", Args: []string{"ingest", dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := st.DB()
+
+	t.Run("oracle rows", func(t *testing.T) {
+		lines := readOracle(t)
+		var started int64
+		if err := db.QueryRow("SELECT started FROM ingest_runs WHERE run_id = ?", sum.RunID).Scan(&started); err != nil {
+			t.Fatal(err)
+		}
+		checkOracleRows(t, db, lines, dir, started)
+		starts := count(t, db, "SELECT count(*) FROM xdr_data WHERE x_event_id IN (1, 4688) AND x_recovered = 0")
+		if starts != int64(len(lines)) {
+			t.Errorf("%d live process-start rows, oracle has %d", starts, len(lines))
+		}
+	})
+
+	t.Run("ingest_files vs reader", func(t *testing.T) {
+		want := map[string]evtx.FileStats{}
+		err := evtx.Scan(ctx, []string{dir}, evtx.Options{Want: normalize.Wanted}, evtx.Handler{
+			FileDone: func(fs evtx.FileStats) error { want[fs.Path+"!"+fs.Member] = fs; return nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query(`SELECT path, member, sha256, bytes, header_chunks, chunks, chunks_bad, records,
+			records_failed, records_recovered, wanted, wanted_recovered, process_records, status FROM ingest_files WHERE run_id = ?`, sum.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		seen := 0
+		for rows.Next() {
+			var path, member, sha, status string
+			var b, hc, c, cb, rec, rf, rr, w, wr, pr int64
+			if err := rows.Scan(&path, &member, &sha, &b, &hc, &c, &cb, &rec, &rf, &rr, &w, &wr, &pr, &status); err != nil {
+				t.Fatal(err)
+			}
+			seen++
+			fs, ok := want[path+"!"+member]
+			if !ok {
+				t.Errorf("%s: not reported by the reader", path)
+				continue
+			}
+			got := []int64{b, hc, c, cb, rec, rf, rr, w, wr, pr}
+			exp := []int64{fs.Bytes, int64(fs.HeaderChunks), int64(fs.Chunks), int64(fs.ChunksBad), int64(fs.Records),
+				int64(fs.RecordsFailed), int64(fs.RecordsRecovered), int64(fs.Wanted), int64(fs.WantedRecovered),
+				int64(fs.Wanted + fs.WantedRecovered)}
+			for i := range got {
+				if got[i] != exp[i] {
+					t.Errorf("%s: ingest_files counts %v, reader %v", path, got, exp)
+					break
+				}
+			}
+			if sha != fs.SHA256 || status != fs.Status {
+				t.Errorf("%s: sha/status %s/%s, reader %s/%s", path, sha, status, fs.SHA256, fs.Status)
+			}
+		}
+		if seen != len(want) || seen != sum.Files {
+			t.Errorf("ingest_files has %d rows, reader saw %d files, summary %d", seen, len(want), sum.Files)
+		}
+	})
+
+	t.Run("ingest_files vs manifest", func(t *testing.T) {
+		man := readManifest(t)
+		rows, err := db.Query("SELECT path, sha256, bytes, records, status FROM ingest_files WHERE run_id = ?", sum.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var path, sha, status string
+			var b, rec int64
+			if err := rows.Scan(&path, &sha, &b, &rec, &status); err != nil {
+				t.Fatal(err)
+			}
+			rel, _ := filepath.Rel(dir, path)
+			m, ok := man[filepath.ToSlash(rel)]
+			if !ok {
+				t.Errorf("%s: not in the manifest", rel)
+				continue
+			}
+			n++
+			if sha != m.sha256 || b != m.bytes {
+				t.Errorf("%s: sha256/bytes %s/%d, manifest %s/%d", rel, sha, b, m.sha256, m.bytes)
+			}
+			// A file skipped for its channel is decoded only up to its first chunk.
+			if (status != evtx.StatusSkipped && rec != m.records) || rec > m.records {
+				t.Errorf("%s (%s): %d live records, manifest (evtxinfo) %d", rel, status, rec, m.records)
+			}
+			if m.sysmon1 >= 0 {
+				live := count(t, db, `SELECT count(*) FROM xdr_data, json_each(xdr_data.x_sources) j
+					WHERE x_event_id IN (1, 4688) AND json_extract(j.value, '$.path') = ?
+					AND coalesce(json_extract(j.value, '$.recovered'), 0) = 0`, path)
+				if live != m.sysmon1+m.sec4688 {
+					t.Errorf("%s: %d live process-start rows, manifest %d+%d", rel, live, m.sysmon1, m.sec4688)
+				}
+			}
+		}
+		if n != len(man) {
+			t.Errorf("%d manifest files in ingest_files, manifest has %d", n, len(man))
+		}
+	})
+
+	t.Run("summary", func(t *testing.T) {
+		rows := count(t, db, "SELECT count(*) FROM xdr_data")
+		if sum.ProcessRows != rows {
+			t.Errorf("ProcessRows %d, table has %d rows", sum.ProcessRows, rows)
+		}
+		if sum.ProcessRecords != sum.ProcessRows+sum.Duplicates+sum.OutOfRange+sum.MapErrors {
+			t.Errorf("summary does not add up: %+v", sum)
+		}
+		if got := count(t, db, "SELECT sum(process_records) FROM ingest_files WHERE run_id = ?", sum.RunID); got != sum.ProcessRecords {
+			t.Errorf("ingest_files process_records %d, summary %d", got, sum.ProcessRecords)
+		}
+		var status string
+		var ended sql.NullInt64
+		if err := db.QueryRow("SELECT status, ended FROM ingest_runs WHERE run_id = ?", sum.RunID).Scan(&status, &ended); err != nil {
+			t.Fatal(err)
+		}
+		if status != "done" || !ended.Valid {
+			t.Errorf("ingest_runs: status %q ended %v", status, ended)
+		}
+	})
+
+	t.Run("second run adds nothing", func(t *testing.T) {
+		before := count(t, db, "SELECT count(*) FROM xdr_data")
+		srcBefore := count(t, db, "SELECT sum(json_array_length(x_sources)) FROM xdr_data")
+		again, err := st.Ingest(ctx, []string{dir}, normalize.IngestOptions{Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after := count(t, db, "SELECT count(*) FROM xdr_data"); after != before {
+			t.Errorf("rows %d -> %d", before, after)
+		}
+		if s := count(t, db, "SELECT sum(json_array_length(x_sources)) FROM xdr_data"); s != srcBefore {
+			t.Errorf("x_sources entries %d -> %d", srcBefore, s)
+		}
+		if again.ProcessRows != 0 || again.Duplicates != sum.ProcessRecords || again.ProcessRecords != sum.ProcessRecords {
+			t.Errorf("second run: %+v", again)
+		}
+		ingested := count(t, db, "SELECT count(*) FROM ingest_files WHERE run_id = ? AND status IN ('ok', 'partial')", sum.RunID)
+		if int64(again.FilesDuplicate) != ingested {
+			t.Errorf("second run: %d duplicate files, first run ingested %d", again.FilesDuplicate, ingested)
+		}
+		if n := count(t, db, "SELECT count(*) FROM ingest_files WHERE run_id = ? AND status = 'duplicate'", again.RunID); n != ingested {
+			t.Errorf("ingest_files: %d duplicate rows in run 2, want %d", n, ingested)
+		}
+	})
+}
+
+// copyFile copies src to dst (in a temporary directory).
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIngestIdenticalCopies stores a record found in two byte-identical
+// copies once, with both copies in x_sources, and reports the second file
+// as a duplicate.
+func TestIngestIdenticalCopies(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(corpusDir(t), "JayanthK007+atomic-evtx", "ttp_evtx", "T1021.002-1", "T1021.002-1_Microsoft-Windows-Sysmon_Operational.evtx")
+	tmp := t.TempDir()
+	a := filepath.Join(tmp, "a", "Sysmon.evtx")
+	b := filepath.Join(tmp, "b", "Sysmon.evtx")
+	copyFile(t, src, a)
+	copyFile(t, src, b)
+
+	single := openTemp(t, "single.db")
+	one, err := single.Ingest(ctx, []string{a}, normalize.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.ProcessRows == 0 {
+		t.Fatal("the sample file gave no rows")
+	}
+
+	for _, tc := range []struct {
+		name   string
+		inputs [][]string // one Ingest call per element
+	}{
+		{"one run", [][]string{{tmp}}},
+		{"two runs", [][]string{{a}, {b}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openTemp(t, "copies.db")
+			var total normalize.IngestSummary
+			for _, in := range tc.inputs {
+				s, err := st.Ingest(ctx, in, normalize.IngestOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				total.ProcessRows += s.ProcessRows
+				total.FilesDuplicate += s.FilesDuplicate
+			}
+			if total.ProcessRows != one.ProcessRows {
+				t.Errorf("%d rows from two copies, %d from one", total.ProcessRows, one.ProcessRows)
+			}
+			if total.FilesDuplicate != 1 {
+				t.Errorf("%d duplicate files, want 1", total.FilesDuplicate)
+			}
+			db := st.DB()
+			for _, p := range []string{a, b} {
+				n := count(t, db, `SELECT count(*) FROM xdr_data WHERE EXISTS (SELECT 1 FROM json_each(x_sources) j
+					WHERE json_extract(j.value, '$.path') = ?)`, p)
+				if n != one.ProcessRows {
+					t.Errorf("%s is a source of %d rows, want %d", p, n, one.ProcessRows)
+				}
+			}
+			if n := count(t, db, "SELECT count(*) FROM ingest_files WHERE status = 'duplicate' AND path = ?", b); n != 1 {
+				t.Errorf("%s: %d duplicate ingest_files rows, want 1", b, n)
+			}
+		})
+	}
+}
+
+// TestIngestTimeWindow counts records outside --from/--to without storing
+// them, and a later run without a window completes the file.
+func TestIngestTimeWindow(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(corpusDir(t), "sbousseaden+EVTX-ATTACK-SAMPLES", "AutomatedTestingTools", "PanacheSysmon_vs_AtomicRedTeam01.evtx")
+	full := openTemp(t, "full.db")
+	all, err := full.Ingest(ctx, []string{src}, normalize.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lo, hi int64
+	if err := full.DB().QueryRow("SELECT min(_time), max(_time) FROM xdr_data").Scan(&lo, &hi); err != nil {
+		t.Fatal(err)
+	}
+	if lo == hi {
+		t.Fatal("the sample spans no time")
+	}
+	mid := lo + (hi-lo)/2
+	wantIn := count(t, full.DB(), "SELECT count(*) FROM xdr_data WHERE _time BETWEEN ? AND ?", lo, mid)
+
+	st := openTemp(t, "window.db")
+	part, err := st.Ingest(ctx, []string{src}, normalize.IngestOptions{From: time.UnixMilli(lo), To: time.UnixMilli(mid)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if part.ProcessRows != wantIn {
+		t.Errorf("window stored %d rows, want %d", part.ProcessRows, wantIn)
+	}
+	if part.OutOfRange == 0 || part.ProcessRows+part.OutOfRange+part.Duplicates != part.ProcessRecords {
+		t.Errorf("window summary: %+v", part)
+	}
+	if n := count(t, st.DB(), "SELECT count(*) FROM xdr_data WHERE _time < ? OR _time > ?", lo, mid); n != 0 {
+		t.Errorf("%d rows outside the window", n)
+	}
+	rest, err := st.Ingest(ctx, []string{src}, normalize.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rest.FilesDuplicate != 0 || part.ProcessRows+rest.ProcessRows != all.ProcessRows {
+		t.Errorf("after a windowed run, a full run added %d rows (dup files %d); want %d in total",
+			rest.ProcessRows, rest.FilesDuplicate, all.ProcessRows)
+	}
+}

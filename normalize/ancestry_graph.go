@@ -67,8 +67,13 @@ type ancNode struct {
 	// ParentImage, ParentCmdLine and ParentUser are what the record says
 	// about the parent (Sysmon Parent*, 4688 ParentProcessName/Subject*).
 	ParentImage, ParentCmdLine, ParentUser string
-	// Start is the start time in 100 ns ticks since the Unix epoch.
+	// Start is the start time in 100 ns ticks since the Unix epoch. For a
+	// synthetic node it is an estimate (see StartFromGUID).
 	Start int64
+	// StartFromGUID is set on a synthetic node whose Start was decoded from
+	// its Sysmon ProcessGuid (whole seconds) rather than copied from its
+	// first child.
+	StartFromGUID bool
 
 	// End is the stop time (4689 / Sysmon 5) in 100 ns ticks, 0 when unknown.
 	End int64
@@ -312,12 +317,13 @@ func (g *ancGraph) link(byPID map[int64][]int) {
 		}
 		p, ok := synth[key]
 		if !ok {
+			start, fromGUID := syntheticStart(c.ParentGUID, c.Start)
 			p = len(g.Nodes)
 			synth[key] = p
 			g.Nodes = append(g.Nodes, ancNode{
 				Kind: ancSynthetic, GUID: c.ParentGUID, PID: c.ParentPID, ParentPID: -1,
 				Image: c.ParentImage, CmdLine: c.ParentCmdLine, User: c.ParentUser,
-				Start:  syntheticStart(c.ParentGUID, c.Start),
+				Start: start, StartFromGUID: fromGUID,
 				Parent: -1, MergedInto: -1, CGO: -1,
 			})
 			c = &g.Nodes[i] // the append may have moved the slice
@@ -370,16 +376,16 @@ func (g *ancGraph) pidParent(i int, byPID map[int64][]int) int {
 
 // syntheticStart estimates when a synthetic parent started: the creation
 // time a Sysmon ProcessGuid carries (whole seconds) when it is plausible,
-// otherwise the child's start.
-func syntheticStart(guid string, child int64) int64 {
+// otherwise the child's start. The flag says whether the GUID was used.
+func syntheticStart(guid string, child int64) (int64, bool) {
 	if sec, ok := guidStartSeconds(guid); ok {
 		t := sec * 10_000_000
 		// Plausible: not after the child, not more than ten years before it.
 		if t <= child && child-t < 10*365*24*3600*10_000_000 {
-			return t
+			return t, true
 		}
 	}
-	return child
+	return child, false
 }
 
 // guidStartSeconds decodes the process creation time (Unix seconds) that

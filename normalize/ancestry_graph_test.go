@@ -401,7 +401,7 @@ func TestOrphanSyntheticParent(t *testing.T) {
 	if !s.synthetic() || s.Row != 0 || s.PID != 4012 || s.Image != pExplorer || s.CmdLine != `C:\Windows\Explorer.EXE` || s.User != `HOST\bob` {
 		t.Errorf("synthetic node = %+v", s)
 	}
-	if s.Start != 1709533739*10_000_000 {
+	if s.Start != 1709533739*10_000_000 || !s.StartFromGUID {
 		t.Errorf("synthetic start = %d, want the GUID's creation second", s.Start)
 	}
 	if !s.Spawner {

@@ -42,6 +42,7 @@ type chunkDecoder struct {
 
 	locators map[int32]*locator
 	trees    map[int32]*gevtx.Node
+	budget   budget
 }
 
 // DecodeChunk decodes one EVTX chunk held in data (shorter data is treated
@@ -60,7 +61,8 @@ func DecodeChunk(data []byte, opt Options) ([]Record, ChunkStats) {
 }
 
 func newChunkDecoder(data []byte, f filter, noSlack bool, base int64, index int, src *Source) *chunkDecoder {
-	return &chunkDecoder{data: data, filter: f, noSlack: noSlack, base: base, index: index, src: src}
+	return &chunkDecoder{data: data, filter: f, noSlack: noSlack, base: base, index: index, src: src,
+		budget: budget{chunk: chunkBudget, record: recordBudget}}
 }
 
 // release drops the references to the chunk buffer and parsed templates
@@ -120,7 +122,7 @@ func (d *chunkDecoder) setup() {
 	d.c.Data = d.data
 	d.c.Offset = d.base
 	err := catch(func() error {
-		r := bytes.NewReader(d.data)
+		r := d.reader()
 		d.c.ParseChunkHeader(r)
 		// Template offsets start at byte 384 of the chunk, after the string offsets.
 		if _, err := r.Seek(384, io.SeekStart); err != nil {
@@ -211,7 +213,8 @@ func reason(err error) string {
 // build parses the BinXML of the record at off with golang-evtx and fills rec
 // from the System element and EventData/UserData.
 func (d *chunkDecoder) build(off int, rec *Record) error {
-	r := bytes.NewReader(d.data)
+	d.budget.startRecord()
+	r := d.reader()
 	if _, err := r.Seek(int64(off+recordHeaderLen), io.SeekStart); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -90,7 +91,8 @@ func walkFile(path string, opt Options, fn func(*evidence) error) error {
 	n, _ := f.ReadAt(magic[:], 0)
 	if n == 4 && bytes.Equal(magic[:], zipMagic) {
 		zr, err := zip.NewReader(f, st.Size())
-		if err == nil {
+		// ErrInsecurePath comes with a usable reader; such members are refused one by one.
+		if err == nil || (errors.Is(err, zip.ErrInsecurePath) && zr != nil) {
 			return walkZip(path, f, zr, opt, fn)
 		}
 		// Not a readable archive: let the EVTX check report it.

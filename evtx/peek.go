@@ -1,7 +1,6 @@
 package evtx
 
 import (
-	"bytes"
 	"encoding/binary"
 	"strconv"
 	"strings"
@@ -161,7 +160,8 @@ func (d *chunkDecoder) buildLocator(dataOff int32) *locator {
 		if dataOff < chunkHeaderSize || int(dataOff) >= len(d.data) {
 			return nil
 		}
-		r := bytes.NewReader(d.data)
+		d.budget.startRecord()
+		r := d.reader()
 		if _, err := r.Seek(int64(dataOff), 0); err != nil {
 			return nil
 		}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -149,14 +150,22 @@ func LoadScenario(dir string) (*Scenario, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evtxtest: read scenario: %w", err)
 	}
-	var s Scenario
-	dec := yamlDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("evtxtest: parse %s: %w", path, err)
+	s, err := parseScenario(b, filepath.Base(dir))
+	if err != nil {
+		return nil, fmt.Errorf("evtxtest: %s: %w", path, err)
 	}
 	s.Dir = dir
-	if err := s.validate(filepath.Base(dir)); err != nil {
-		return nil, fmt.Errorf("evtxtest: %s: %w", path, err)
+	return s, nil
+}
+
+// parseScenario decodes and validates a spec whose directory is dirName.
+func parseScenario(b []byte, dirName string) (*Scenario, error) {
+	var s Scenario
+	if err := yamlDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if err := s.validate(dirName); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
@@ -215,6 +224,9 @@ func (s *Scenario) validate(dirName string) error {
 	}
 	s.byID = make(map[string]*Process, len(s.Processes))
 	for i, p := range s.Processes {
+		if p == nil {
+			return bad("process %d is empty", i)
+		}
 		if p.ID == "" {
 			return bad("process %d has no id", i)
 		}
@@ -368,6 +380,13 @@ func (s *Scenario) Find(host string, pid int64, image string, t time.Time) (*Pro
 		}
 	}
 	return best, best != nil
+}
+
+// ScenariosDir returns the absolute path of testdata/scenarios in the
+// repository.
+func ScenariosDir(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(RepoRoot(t), "testdata", "scenarios")
 }
 
 // FindIn searches every scenario in scs for a hunt row, as Scenario.Find does.

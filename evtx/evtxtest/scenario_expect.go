@@ -64,17 +64,25 @@ func LoadExpect(dir string) (*Expect, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evtxtest: read expect: %w", err)
 	}
-	var e Expect
-	dec := yamlDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&e); err != nil {
-		return nil, fmt.Errorf("evtxtest: parse %s: %w", path, err)
-	}
 	s, err := LoadScenario(dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.validate(s); err != nil {
+	e, err := parseExpect(b, s)
+	if err != nil {
 		return nil, fmt.Errorf("evtxtest: %s: %w", path, err)
+	}
+	return e, nil
+}
+
+// parseExpect decodes an expect file and checks it against its scenario.
+func parseExpect(b []byte, s *Scenario) (*Expect, error) {
+	var e Expect
+	if err := yamlDecoder(bytes.NewReader(b)).Decode(&e); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if err := e.validate(s); err != nil {
+		return nil, err
 	}
 	return &e, nil
 }

@@ -85,5 +85,41 @@ func FuzzNeutralize(f *testing.F) {
 		if utf8.ValidString(s) && !strings.ContainsFunc(s, needsEscape) && out != s {
 			t.Fatalf("inert input %q changed to %q", s, out)
 		}
+		var joined strings.Builder
+		for _, seg := range segments(s, false) {
+			joined.WriteString(seg.Text)
+		}
+		if joined.String() != out {
+			t.Fatalf("segments of %q join to %q, Neutralize gives %q", s, joined.String(), out)
+		}
 	})
+}
+
+func TestSegments(t *testing.T) {
+	tests := []struct {
+		name        string
+		in          string
+		keepNewline bool
+		want        []segment
+	}{
+		{"empty", "", false, nil},
+		{"plain", `C:\x.bat`, false, []segment{{`C:\x.bat`, false}}},
+		{"escape in the middle", "a\x1b[31mb", false, []segment{{"a", false}, {`\x1b`, true}, {"[31mb", false}}},
+		{"adjacent escapes merge", "\r\n", false, []segment{{`\r\n`, true}}},
+		{"newline kept", "a\nb\u202e", true, []segment{{"a\nb", false}, {`\u202e`, true}}},
+		{"invalid byte at end", "ok\xff", false, []segment{{"ok", false}, {`\xff`, true}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := segments(tc.in, tc.keepNewline)
+			if len(got) != len(tc.want) {
+				t.Fatalf("segments(%q) = %+v, want %+v", tc.in, got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("segments(%q) = %+v, want %+v", tc.in, got, tc.want)
+				}
+			}
+		})
+	}
 }

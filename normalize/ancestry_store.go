@@ -253,6 +253,7 @@ func ensureAncestryTables(ctx context.Context, q ancQuerier, sc *ancSchema) erro
 	forced_root    INTEGER NOT NULL,
 	cgo_node_id    INTEGER NOT NULL,   -- causality group owner
 	cgo_rule       TEXT NOT NULL,      -- rule that chose cgo_node_id
+	row_cgo_node_id INTEGER,           -- causality actor of the node's start row (x_cgo_rule says why)
 	depth          INTEGER NOT NULL,   -- number of ancestors
 	xdr_rowid      INTEGER,            -- the PROCESS_START row; NULL for synthetic nodes
 	instance_id    TEXT,
@@ -906,8 +907,8 @@ func (hw *hostWork) writeNodes() error {
 		return fmt.Errorf("allocate node ids: %w", err)
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO process_nodes (node_id, agent_id, agent_hostname, pid, guid, image, name,
-cmdline, user, start_ms, end_ms, parent_node_id, link, synthetic, spawner, forced_root, cgo_node_id, cgo_rule, depth,
-xdr_rowid, instance_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+cmdline, user, start_ms, end_ms, parent_node_id, link, synthetic, spawner, forced_root, cgo_node_id, cgo_rule, row_cgo_node_id,
+depth, xdr_rowid, instance_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("prepare process_nodes insert: %w", err)
 	}
@@ -929,7 +930,7 @@ xdr_rowid, instance_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		if n.MergedInto >= 0 {
 			continue
 		}
-		var pid, end, row any
+		var pid, end, row, rowCGO any
 		if n.PID >= 0 {
 			pid = n.PID
 		}
@@ -942,10 +943,12 @@ xdr_rowid, instance_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 			row = n.Row
 			r := hw.rows[n.Row]
 			source = r.source
+			_, c, _ := hw.rules.rowCausality(hw.g, i)
+			rowCGO = id(c)
 		}
 		if _, err := ins.ExecContext(ctx, id(i), hw.host.agentID, host, pid, nullStr(n.GUID), nullStr(n.Image), nullStr(n.name()),
 			nullStr(n.CmdLine), nullStr(n.User), ancFloorMs(n.Start), end, id(n.Parent), n.Link.String(), n.synthetic(), n.Spawner, n.Root,
-			id(n.CGO), n.Rule, n.Depth, row, nullStr(hw.instanceID(i)), nullStr(source)); err != nil {
+			id(n.CGO), n.Rule, rowCGO, n.Depth, row, nullStr(hw.instanceID(i)), nullStr(source)); err != nil {
 			return fmt.Errorf("insert process node: %w", err)
 		}
 		hw.stats.Nodes++

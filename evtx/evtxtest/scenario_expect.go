@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 )
 
-// HuntIDs lists the built-in hunts every expect.yaml must cover, in the
-// order of the hunt pack.
+// HuntIDs lists the built-in hunts every expect.yaml must cover: the eight
+// of the scenario brief and the pack's rundll32 staged-DLL hunt.
 var HuntIDs = []string{
 	"HuntQuery-Windows-BatchFromArchive-WebDAV",
 	"EVTXHUNT-BatchFromArchive-WebDAV-Fixed",
@@ -18,6 +18,7 @@ var HuntIDs = []string{
 	"EVTXHUNT-Notepad-From-Python",
 	"EVTXHUNT-DavSetCookie-External",
 	"EVTXHUNT-Startup-Script",
+	"EVTXHUNT-Rundll32-Staged-DLL",
 }
 
 // Expect is a scenario's expect.yaml: written by hand from scenarios.md and

@@ -134,6 +134,7 @@ hunts:
   EVTXHUNT-Notepad-From-Python: {match: [], not_match: []}
   EVTXHUNT-DavSetCookie-External: {match: [], not_match: []}
   EVTXHUNT-Startup-Script: {match: [], not_match: []}
+  EVTXHUNT-Rundll32-Staged-DLL: {match: [], not_match: []}
 ancestry:
   - {process: cmd, causality_actor: explorer.exe, actor: explorer.exe, is_causality_root: true}
 `

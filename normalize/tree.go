@@ -68,7 +68,8 @@ type TreeOptions struct {
 	// MaxAncestors bounds the chain above the process (default 200): a
 	// longer chain keeps its top and the nearest ancestors and sets Elided.
 	MaxAncestors int
-	// MaxDescendants bounds the nodes below the process (default 500).
+	// MaxDescendants bounds the nodes below the process (0: 500; negative:
+	// none, only counted in ChildrenOmitted).
 	MaxDescendants int
 	// MaxDepth bounds the levels below the process (default 32).
 	MaxDepth int
@@ -79,8 +80,11 @@ func (o TreeOptions) withDefaults() TreeOptions {
 	if o.MaxAncestors <= 1 {
 		o.MaxAncestors = 200
 	}
-	if o.MaxDescendants <= 0 {
+	switch {
+	case o.MaxDescendants == 0:
 		o.MaxDescendants = 500
+	case o.MaxDescendants < 0:
+		o.MaxDescendants = 0
 	}
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = 32

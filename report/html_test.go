@@ -98,7 +98,7 @@ func TestHTMLStaticSafety(t *testing.T) {
 				"header": true, "h1": true, "h2": true, "h3": true, "p": true, "time": true, "span": true, "strong": true, "nav": true,
 				"ul": true, "ol": true, "li": true, "a": true, "section": true, "div": true, "b": true, "dl": true, "dt": true, "dd": true,
 				"table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true, "code": true, "details": true,
-				"summary": true, "pre": true, "label": true, "input": true, "main": true, "footer": true, "script": true, "mark": true}
+				"summary": true, "pre": true, "label": true, "input": true, "main": true, "footer": true, "script": true, "mark": true, "colgroup": true, "col": true}
 			body := out[strings.Index(out, "</style>"):]
 			body = body[:strings.Index(body, "<script>")]
 			for _, m := range tagPattern.FindAllStringSubmatch(body, -1) {

@@ -138,3 +138,20 @@ func TestTruncate(t *testing.T) {
 		})
 	}
 }
+
+// Without a width (a pipe or a file) nothing is cut, exactly as with Wide.
+func TestTerminalNoWidthIsWide(t *testing.T) {
+	var wide, none bytes.Buffer
+	if err := Terminal(&wide, scenarioB7zip(), TerminalOptions{Width: 80, Wide: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Terminal(&none, scenarioB7zip(), TerminalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if wide.String() != none.String() {
+		t.Errorf("Width 0 output differs from Wide output")
+	}
+	if strings.Contains(none.String(), "…") {
+		t.Errorf("Width 0 output has cut cells")
+	}
+}

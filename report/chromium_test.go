@@ -168,12 +168,7 @@ func TestHTMLInChromium(t *testing.T) {
 	})
 
 	t.Run("screenshot", func(t *testing.T) {
-		out := os.Getenv("CI_ARTIFACTS_DIR")
-		if out == "" {
-			out = t.TempDir()
-		} else if err := os.MkdirAll(out, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		out := artifactsDir(t)
 		png, err := filepath.Abs(filepath.Join(out, "report-b7zip.png"))
 		if err != nil {
 			t.Fatal(err)
@@ -256,4 +251,36 @@ func TestHTMLXSSInChromium(t *testing.T) {
 			}
 		})
 	}
+}
+
+// artifactsDir returns $CI_ARTIFACTS_DIR (a relative path is taken from the
+// module root, where .ci/run runs, not from this package's directory), or a
+// temporary directory when it is not set.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("CI_ARTIFACTS_DIR")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if !filepath.IsAbs(dir) {
+		root, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+				break
+			}
+			parent := filepath.Dir(root)
+			if parent == root {
+				t.Fatalf("no go.mod above the test directory to resolve CI_ARTIFACTS_DIR=%s", dir)
+			}
+			root = parent
+		}
+		dir = filepath.Join(root, dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

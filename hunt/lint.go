@@ -80,6 +80,9 @@ var (
 	// pathLikeRx finds a slash path in a literal: a drive with "/", a
 	// /segment/, or /name.ext of an executable or script.
 	pathLikeRx = regexp.MustCompile(`(?i)(^\*?[a-z]:/|/[a-z0-9 _.$~()\-]*[a-z][a-z0-9 _.$~()\-]*/|/[a-z0-9_.$~\-]+\.(exe|dll|bat|cmd|ps1|vbs|js|lnk|sys|scr|com|hta|msi|zip)\b)`)
+	// cmdPathLikeRx is pathLikeRx without spaces inside a segment, for
+	// command lines, where "/a /b" are switches.
+	cmdPathLikeRx = regexp.MustCompile(`(?i)(^\*?[a-z]:/|/[a-z0-9_.$~()\-]*[a-z][a-z0-9_.$~()\-]*/|/[a-z0-9_.$~\-]+\.(exe|dll|bat|cmd|ps1|vbs|js|lnk|sys|scr|com|hta|msi|zip)\b)`)
 	// unixRootRx matches macOS/Linux absolute paths, which are legitimate.
 	unixRootRx = regexp.MustCompile(`^\*?/(tmp|usr|etc|var|bin|sbin|opt|home|root|users|library|private|dev|proc|system|applications|volumes|mnt|run|srv|lib|snap)(/|$)`)
 	scriptRx   = regexp.MustCompile(`(?i)\.(bat|cmd|ps1|psm1|vbs|vbe|js|jse|wsf|hta)\b`)
@@ -268,9 +271,16 @@ func (l *linter) forwardSlash(c comparison) {
 	if !isWindowsPathField(c.name) {
 		return
 	}
+	rx := pathLikeRx
+	if strings.HasSuffix(c.name, "_command_line") {
+		rx = cmdPathLikeRx // "/online /enable-feature" are switches
+	}
 	for _, s := range c.lits {
 		v := s.Value
-		if strings.Contains(v, "://") || unixRootRx.MatchString(strings.ToLower(v)) || !pathLikeRx.MatchString(v) {
+		// A URL, a macOS/Linux path, or a literal that also spells the
+		// backslash form (a both-platforms regex) is deliberate.
+		if strings.Contains(v, "://") || strings.Contains(v, `\`) ||
+			unixRootRx.MatchString(strings.ToLower(v)) || !rx.MatchString(v) {
 			continue
 		}
 		if l.opt.PathSepInsensitive {

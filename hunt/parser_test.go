@@ -38,6 +38,7 @@ var valids = []string{
 	`dataset = x | alter y = a + b * (c - d) / 2`,
 	`dataset = x | alter a = j -> b.c, b = j -> b[0].c, c = j -> ["key.with.dots"], d = j -> arr{}, e = j->[], f = j->[1].E`,
 	`dataset = x | alter t = root->B.F[], u = root -> B.D{}`,
+	`dataset = x | alter k = j -> ["a\"b"].c, m = j -> ["x.y"]["z"][2]`,
 	`dataset = x | alter s = lowercase(arrayindex(regextract(cmd, "(\w+)"), 0)), n = count_distinct(x)`,
 	`dataset = x | alter s = IF(a = 1, "one", if(a = 2, "two", "many"))`,
 	`dataset = x | fields _time, agent_hostname as host, threat_*, *_path, xdm.asset.*`,

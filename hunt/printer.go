@@ -322,15 +322,14 @@ func jsonPathText(x *JSONPath) string {
 	for s != "" {
 		switch {
 		case strings.HasPrefix(s, `."`):
-			end := strings.IndexByte(s[2:], '"')
-			if end < 0 {
-				end = len(s) - 2
-				b.WriteString(`["` + s[2:] + `"]`)
-				s = ""
-				continue
+			// The key ends at the first " that no backslash precedes
+			// (a raw key may hold \", never a final backslash).
+			end := 2
+			for end < len(s) && (s[end] != '"' || s[end-1] == '\\') {
+				end++
 			}
-			b.WriteString(`["` + s[2:2+end] + `"]`)
-			s = s[2+end+1:]
+			b.WriteString(`["` + s[2:end] + `"]`)
+			s = s[min(end+1, len(s)):]
 		case s[0] == '.':
 			end := strings.IndexAny(s[1:], ".[")
 			if end < 0 {

@@ -198,8 +198,13 @@ func (p *parser) parseStages(q *Query, sub bool) {
 			p.next() // a stray ")"
 		}
 		p.sync(base, sub)
-		if p.tok.Tok == PIPE {
+		switch {
+		case p.tok.Tok == PIPE:
 			p.next()
+		case p.tok.Tok == EOF:
+			return
+		case sub && p.tok.Tok == RPAREN && p.depth == base:
+			return
 		}
 	}
 }

@@ -27,6 +27,8 @@ type ChunkStats struct {
 	BadHeaderCRC, BadDataCRC bool
 	// Records, RecordsFailed and RecordsRecovered count live, failed and slack records.
 	Records, RecordsFailed, RecordsRecovered int
+	// RecoveredFailed counts the slack records (included in RecordsRecovered) that could not be decoded.
+	RecoveredFailed int
 	// Wanted and WantedRecovered count the live and recovered records that matched the filter.
 	Wanted, WantedRecovered int
 	// Failures counts failed records (and chunk-level problems) by reason.
@@ -87,6 +89,13 @@ func recordAt(b []byte, off int) (int, bool) {
 		return 0, false
 	}
 	return size, true
+}
+
+// binXMLStart reports whether a slack record's data begins like BinXML: a
+// fragment header (0x0f 0x01 0x01 0x00) or a processing instruction (0x0a).
+// With the 4-byte alignment, this is libevtx's test for a recoverable record.
+func binXMLStart(x []byte) bool {
+	return (len(x) >= 5 && x[0] == 0x0a) || (len(x) >= 4 && x[0] == 0x0f && x[1] == 0x01 && x[2] == 0x01 && x[3] == 0x00)
 }
 
 // nextRecord finds the next plausible record header at or after from and

@@ -108,6 +108,10 @@ func (d *chunkDecoder) decode() {
 			break
 		}
 		size, _ := recordAt(b, next)
+		if (next-end)%4 != 0 || !binXMLStart(b[next+recordHeaderLen:next+size-4]) {
+			off = next + 1
+			continue
+		}
 		d.record(next, size, true)
 		off = next + size
 	}
@@ -159,7 +163,8 @@ func (d *chunkDecoder) record(off, size int, recovered bool) {
 	err := catch(func() error { return d.build(off, &rec) })
 	if err != nil {
 		if recovered {
-			d.stats.fail("recovered: " + reason(err))
+			d.stats.RecoveredFailed++
+			d.stats.fail(recoveredPrefix + reason(err))
 		} else {
 			d.stats.RecordsFailed++
 			d.stats.fail(reason(err))
@@ -187,6 +192,10 @@ func (d *chunkDecoder) record(off, size int, recovered bool) {
 	}
 	d.records = append(d.records, rec)
 }
+
+// recoveredPrefix marks the failure reasons of slack records, which are
+// expected (slack is partly overwritten) and do not make a file "partial".
+const recoveredPrefix = "recovered: "
 
 // catch runs fn and turns a panic into an error.
 func catch(fn func() error) (err error) {

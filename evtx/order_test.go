@@ -49,8 +49,8 @@ func trace(t *testing.T, inputs []string, opt evtx.Options) []event {
 // that the sequence does not depend on the number of workers.
 func TestOrderIndependentOfWorkers(t *testing.T) {
 	root, rows := readManifest(t)
-	one := trace(t, []string{root}, evtx.Options{Workers: 1})
-	four := trace(t, []string{root}, evtx.Options{Workers: 4})
+	one := trace(t, []string{root}, evtx.Options{Workers: 1, Want: huntWants})
+	four := trace(t, []string{root}, evtx.Options{Workers: 4, Want: huntWants})
 	if !reflect.DeepEqual(one, four) {
 		t.Fatalf("1 worker and 4 workers deliver different sequences (%d vs %d events)", len(one), len(four))
 	}
@@ -102,31 +102,43 @@ func TestFilterAgreesWithFullDecode(t *testing.T) {
 		}
 		return false
 	}
-	_, all := collect(t, []string{root}, evtx.Options{})
-	var want []string
-	for _, r := range all {
-		if wanted(r) {
-			want = append(want, key(r))
+	want := map[string][]string{}
+	n := 0
+	for path, fr := range scanAll(t, root) {
+		for _, r := range fr.records {
+			if wanted(r) {
+				want[path] = append(want[path], key(r))
+				n++
+			}
 		}
 	}
-	stats, got := collect(t, []string{root}, evtx.Options{Want: huntWants})
-	var keys []string
-	for _, r := range got {
-		keys = append(keys, key(r))
+	got := map[string][]string{}
+	for path, fr := range scanCorpus(t, root, evtx.Options{Want: huntWants}, true) {
+		for _, r := range fr.records {
+			got[path] = append(got[path], key(r))
+		}
 	}
-	if !reflect.DeepEqual(keys, want) {
-		t.Errorf("filtered scan delivered %d records, full decode + filter %d", len(keys), len(want))
+	for path := range want {
+		if !reflect.DeepEqual(got[path], want[path]) {
+			t.Errorf("%s: filtered scan delivered %d records, full decode + filter %d", path, len(got[path]), len(want[path]))
+		}
 	}
-	if len(want) < 2000 {
-		t.Errorf("only %d wanted records in the corpus", len(want))
+	for path := range got {
+		if len(want[path]) == 0 {
+			t.Errorf("%s: filtered scan delivered %d records, full decode + filter none", path, len(got[path]))
+		}
 	}
+	if n < 2000 {
+		t.Errorf("only %d wanted records in the corpus", n)
+	}
+	stats, _ := collect(t, []string{root}, evtx.Options{Want: huntWants})
 	skipped := 0
 	for _, st := range stats {
 		if errors.Is(st.Err, evtx.ErrChannelNotWanted) {
 			skipped++
 		}
 	}
-	t.Logf("%d wanted records; %d files skipped by channel", len(keys), skipped)
+	t.Logf("%d wanted records; %d files skipped by channel", n, skipped)
 }
 
 // TestChannelSkip checks that a file of an unwanted channel is skipped after
@@ -184,5 +196,23 @@ func TestScanErrors(t *testing.T) {
 				t.Errorf("err %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestProgressSumsToBytes checks that Progress reports every byte of evidence once.
+func TestProgressSumsToBytes(t *testing.T) {
+	root, rows := readManifest(t)
+	var want, got int64
+	for _, r := range rows {
+		want += r.bytes
+	}
+	err := evtx.Scan(context.Background(), []string{root}, evtx.Options{Want: huntWants}, evtx.Handler{
+		Progress: func(n int64) { got += n },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("progress %d bytes, corpus %d", got, want)
 	}
 }

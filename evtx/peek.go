@@ -168,6 +168,9 @@ func (d *chunkDecoder) buildLocator(dataOff int32) *locator {
 		if err := td.Parse(r); err != nil {
 			return nil
 		}
+		// Share the parsed definition with golang-evtx's Parse, which looks
+		// templates up in the same table and would otherwise parse it again.
+		d.c.TemplateTable[dataOff] = td
 	}
 	root, _ := gevtx.NodeTree(td.Elements, 0)
 	event := child(&root, "Event")

@@ -321,9 +321,11 @@ func (s *scanner) consume(ctx context.Context, queue <-chan item) error {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			if s.h.Progress != nil {
-				s.h.Progress(chunkSize)
-				reported += chunkSize
+			if s.h.Progress != nil && cur != nil {
+				if n := min(chunkSize, cur.Bytes-reported); n > 0 {
+					s.h.Progress(n)
+					reported += n
+				}
 			}
 			if it.fs.skip.Load() || cur == nil {
 				continue
@@ -348,7 +350,7 @@ func (s *scanner) consume(ctx context.Context, queue <-chan item) error {
 			cur = nil
 			if st.Status == "" {
 				st.Status = StatusOK
-				if st.RecordsFailed > 0 || len(st.Failures) > 0 {
+				if st.RecordsFailed > 0 || liveFailure(st.Failures) {
 					st.Status = StatusPartial
 				}
 			}
@@ -394,6 +396,7 @@ func (s *scanner) account(st *FileStats, d *chunkDecoder) error {
 	st.Records += cs.Records
 	st.RecordsFailed += cs.RecordsFailed
 	st.RecordsRecovered += cs.RecordsRecovered
+	st.RecoveredFailed += cs.RecoveredFailed
 	st.Wanted += cs.Wanted
 	st.WantedRecovered += cs.WantedRecovered
 	for k, v := range cs.Failures {
@@ -411,6 +414,16 @@ func (s *scanner) account(st *FileStats, d *chunkDecoder) error {
 		}
 	}
 	return nil
+}
+
+// liveFailure reports a failure that is not a slack record's.
+func liveFailure(fs map[string]int) bool {
+	for k := range fs {
+		if !strings.HasPrefix(k, recoveredPrefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedKeys(m map[string]bool) []string {

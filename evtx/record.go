@@ -51,17 +51,20 @@ type FileStats struct {
 	Records int
 	// RecordsFailed is the number of live records that could not be decoded.
 	RecordsFailed int
-	// RecordsRecovered is the number of records recovered from chunk slack.
-	RecordsRecovered int
+	// RecordsRecovered is the number of record headers found in chunk slack
+	// (libevtx's "recovered" count); RecoveredFailed of them could not be decoded.
+	RecordsRecovered, RecoveredFailed int
 	// Wanted is the number of live records that matched the caller's filter.
 	Wanted int
 	// WantedRecovered is the number of recovered records that matched the filter.
 	WantedRecovered int
-	// Failures counts failed records and chunks by reason.
+	// Failures counts failed records and chunks by reason; reasons of slack
+	// records start with "recovered: ".
 	Failures map[string]int
 	// SlotsNotChunk is the number of non-empty 64 KiB slots without the ElfChnk magic.
 	SlotsNotChunk int
-	// Status is "ok", "partial" (some records or chunks failed), "skipped" or "failed".
+	// Status is "ok", "partial" (some live records or chunks failed; slack
+	// records that cannot be decoded do not count), "skipped" or "failed".
 	Status string
 	// Reason explains a skipped or failed status.
 	Reason string

@@ -282,3 +282,38 @@ func TestWindow(t *testing.T) {
 		t.Errorf("window %v rows %d", res.Window, len(res.Rows))
 	}
 }
+
+// FuzzCompileRun checks that every query the parser and the compiler
+// accept runs as valid SQL: an SQLite error that names our SQL (syntax, an
+// unknown column or function, a misuse) is a compiler bug.
+func FuzzCompileRun(f *testing.F) {
+	for _, tc := range beSemCases {
+		f.Add(tc.query)
+	}
+	f.Add(`comp count() as n by agent_hostname | sort desc n | limit 1`)
+	f.Add(`fields agent_hostname | join (fields agent_hostname as h) as r r.h = agent_hostname | union xdr_data`)
+	f.Add(`dedup agent_hostname by desc _time | alter x = if(_time > 1, "a", "b") | fields x`)
+	db, _ := beNewTestDB(f, beSemRows)
+	f.Fuzz(func(t *testing.T, src string) {
+		q, err := Parse(src)
+		if err != nil {
+			return
+		}
+		for _, ps := range []bool{false, true} {
+			if _, err := Compile(q, CompileOptions{Now: time.UnixMilli(4000), PathSepInsensitive: ps}); err != nil {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, err := Run(ctx, db, q, RunOptions{PathSepInsensitive: ps})
+			cancel()
+			if err == nil {
+				continue
+			}
+			for _, bad := range []string{"syntax error", "no such column", "no such function", "misuse", "ambiguous", "no such table", "wrong number of arguments"} {
+				if strings.Contains(err.Error(), bad) {
+					t.Fatalf("%q (path-sep %v): %v", src, ps, err)
+				}
+			}
+		}
+	})
+}

@@ -233,20 +233,15 @@ func jsonPathGet(doc any, path string) (any, bool) {
 				return nil, false
 			}
 		case '[':
-			end := strings.IndexByte(p, ']')
-			if end < 0 {
-				return nil, false
-			}
-			inner := strings.TrimSpace(p[1:end])
-			if len(inner) >= 2 && (inner[0] == '"' || inner[0] == '\'') && inner[len(inner)-1] == inner[0] {
-				// A quoted key may itself contain ']'.
-				q := inner[0]
-				close := strings.IndexByte(p[2:], q)
-				if close < 0 {
+			if len(p) > 1 && (p[1] == '"' || p[1] == '\'') {
+				// A quoted key, which may itself contain ']' or '.'.
+				q := p[1]
+				closeAt := strings.IndexByte(p[2:], q)
+				if closeAt < 0 {
 					return nil, false
 				}
-				key := p[2 : 2+close]
-				rest := p[2+close+1:]
+				key := p[2 : 2+closeAt]
+				rest := p[2+closeAt+1:]
 				if !strings.HasPrefix(rest, "]") {
 					return nil, false
 				}
@@ -260,6 +255,11 @@ func jsonPathGet(doc any, path string) (any, bool) {
 				}
 				continue
 			}
+			end := strings.IndexByte(p, ']')
+			if end < 0 {
+				return nil, false
+			}
+			inner := strings.TrimSpace(p[1:end])
 			p = p[end+1:]
 			i, err := strconv.Atoi(inner)
 			if err != nil {

@@ -68,8 +68,12 @@ func TestCorpusAncestry(t *testing.T) {
 	}
 	// A second rebuild changes nothing.
 	before := count("SELECT total(length(x_ancestry)) + count(causality_actor_process_instance_id) FROM xdr_data")
-	if _, err := st.RebuildAncestry(ctx, normalize.AncestryOptions{}); err != nil {
+	again, err := st.RebuildAncestry(ctx, normalize.AncestryOptions{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if again.Updated != 0 {
+		t.Errorf("second rebuild rewrote %d rows", again.Updated)
 	}
 	if after := count("SELECT total(length(x_ancestry)) + count(causality_actor_process_instance_id) FROM xdr_data"); after != before {
 		t.Errorf("second rebuild changed the ancestry: %d -> %d", before, after)

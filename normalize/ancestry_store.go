@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +45,9 @@ type AncestryStats struct {
 	LoopCuts int
 	// CausalityRoots is the number of start rows whose process is its own CGO.
 	CausalityRoots int
+	// Updated is the number of rows whose ancestry columns changed (rows
+	// already up to date are not rewritten).
+	Updated int
 	// SysmonStarts counts Sysmon EID 1 rows; SysmonParentPresent those whose
 	// ParentProcessGuid is the ProcessGuid of another Sysmon row of the
 	// host, and SysmonParentLinked those of them linked to that row.
@@ -63,6 +68,7 @@ func (st *AncestryStats) add(o AncestryStats) {
 	st.NoParent += o.NoParent
 	st.LoopCuts += o.LoopCuts
 	st.CausalityRoots += o.CausalityRoots
+	st.Updated += o.Updated
 	st.SysmonStarts += o.SysmonStarts
 	st.SysmonParentPresent += o.SysmonParentPresent
 	st.SysmonParentLinked += o.SysmonParentLinked
@@ -193,6 +199,16 @@ func loadAncSchema(ctx context.Context, q ancQuerier) (*ancSchema, error) {
 	return sc, nil
 }
 
+// outPos returns the index of an output column in ancRow.cur.
+func (hw *hostWork) outPos(c string) int {
+	for i, o := range hw.sc.outCols {
+		if o == c {
+			return i
+		}
+	}
+	return -1
+}
+
 // addOut adds an existing column to the start-row output list.
 func (sc *ancSchema) addOut(c string) {
 	if sc.have[c] && !sc.managed[c] {
@@ -266,6 +282,7 @@ func ensureAncestryTables(ctx context.Context, q ancQuerier, sc *ancSchema) erro
 		"CREATE INDEX IF NOT EXISTS xdr_data_merged_into ON xdr_data_merged (merged_into)",
 		"CREATE INDEX IF NOT EXISTS xdr_data_merged_record ON xdr_data_merged (x_computer, x_channel, x_record_id, x_time_100ns, x_event_id)",
 		claims.String(),
+		"CREATE TABLE IF NOT EXISTS ancestry_hosts (host_key TEXT PRIMARY KEY, digest TEXT NOT NULL)",
 	}
 	for _, s := range stmts {
 		if _, err := q.ExecContext(ctx, s); err != nil {
@@ -413,12 +430,16 @@ func rebuildHost(ctx context.Context, db *sql.DB, sc *ancSchema, rules *ancRules
 
 // ancRow is what the pass loads of one PROCESS row.
 type ancRow struct {
-	row      int64
-	sub      int64
-	sysmon   bool
-	own      [attrCount]any
-	claim    [attrCount]any
-	approx   any // claimed x_actor_user_approx
+	row    int64
+	sub    int64
+	sysmon bool
+	own    [attrCount]any
+	claim  [attrCount]any
+	approx any // claimed x_actor_user_approx
+	// cur holds the row's current values of the output columns (start
+	// rows: ancSchema.outCols; stop rows: x_ancestry and
+	// action_process_causality_id), so unchanged rows are not rewritten.
+	cur      []any
 	source   string
 	recordID any
 	channel  any
@@ -525,6 +546,9 @@ func (hw *hostWork) load() ([]ancNode, []ancStop, error) {
 	} else {
 		sel = append(sel, "NULL")
 	}
+	for _, c := range sc.outCols {
+		sel = append(sel, "d."+ancQuote(c))
+	}
 	where, args := hw.hostWhere()
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM xdr_data AS d LEFT JOIN ancestry_claims AS c ON c.row_id = d.rowid WHERE " +
 		where + " AND d.event_sub_type IN (1, 2) ORDER BY d._time, d.rowid"
@@ -547,6 +571,10 @@ func (hw *hostWork) load() ([]ancNode, []ancStop, error) {
 			dest = append(dest, &r.claim[i])
 		}
 		dest = append(dest, &r.approx)
+		r.cur = make([]any, len(sc.outCols))
+		for i := range r.cur {
+			dest = append(dest, &r.cur[i])
+		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, fmt.Errorf("load rows: %w", err)
 		}
@@ -896,9 +924,70 @@ func (hw *hostWork) instanceID(i int) string {
 	return asString(a[attrInstance])
 }
 
-// writeNodes replaces the host's process_nodes rows.
+// writeNodes replaces the host's process_nodes rows, unless they would be
+// the same as the stored ones (ancestry_hosts keeps a digest per host), so
+// that the rebuild after each ingest rewrites only hosts that changed.
 func (hw *hostWork) writeNodes() error {
 	ctx, tx := hw.ctx, hw.tx
+	nullStr := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
+	rel := func(i int) any { // node index, turned into a node_id below
+		if i < 0 {
+			return nil
+		}
+		return i
+	}
+	// Columns after node_id; t[10], t[15] and t[17] hold node indexes.
+	var tuples [][]any
+	var index []int
+	h := fnv.New64a()
+	for i := range hw.g.Nodes {
+		n := &hw.g.Nodes[i]
+		if n.MergedInto >= 0 {
+			continue
+		}
+		var pid, end, row, rowCGO any
+		if n.PID >= 0 {
+			pid = n.PID
+		}
+		if n.End != 0 {
+			end = n.End / 10_000
+		}
+		source := ""
+		if n.Row != 0 {
+			row = n.Row
+			source = hw.rows[n.Row].source
+			_, c, _ := hw.rules.rowCausality(hw.g, i)
+			rowCGO = rel(c)
+		}
+		t := []any{hw.host.agentID, hw.host.hostnames[0], pid, nullStr(n.GUID), nullStr(n.Image), nullStr(n.name()),
+			nullStr(n.CmdLine), nullStr(n.User), ancFloorMs(n.Start), end, rel(n.Parent), n.Link.String(), n.synthetic(), n.Spawner, n.Root,
+			rel(n.CGO), n.Rule, rowCGO, n.Depth, row, nullStr(hw.instanceID(i)), nullStr(source)}
+		fmt.Fprintf(h, "%d%q\n", i, t[2:])
+		tuples = append(tuples, t)
+		index = append(index, i)
+		hw.stats.Nodes++
+		if n.synthetic() {
+			hw.stats.Synthetic++
+		}
+	}
+	digest := fmt.Sprintf("%x/%d", h.Sum64(), len(tuples))
+	hostKey := "null"
+	if hw.host.agentID.Valid {
+		hostKey = "id:" + hw.host.agentID.String
+	}
+	var stored string
+	err := tx.QueryRowContext(ctx, "SELECT digest FROM ancestry_hosts WHERE host_key = ?", hostKey).Scan(&stored)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read host digest: %w", err)
+	}
+	if stored == digest {
+		return nil
+	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM process_nodes WHERE agent_id IS ?", hw.host.agentID); err != nil {
 		return fmt.Errorf("clear process_nodes: %w", err)
 	}
@@ -913,48 +1002,21 @@ depth, xdr_rowid, instance_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 		return fmt.Errorf("prepare process_nodes insert: %w", err)
 	}
 	defer ins.Close()
-	id := func(i int) any {
-		if i < 0 {
-			return nil
+	args := make([]any, 23)
+	for k, t := range tuples {
+		args[0] = base + int64(index[k])
+		copy(args[1:], t)
+		for _, ref := range []int{11, 16, 18} { // parent, cgo, row cgo (1-based in args)
+			if v, ok := args[ref].(int); ok {
+				args[ref] = base + int64(v)
+			}
 		}
-		return base + int64(i)
-	}
-	nullStr := func(s string) any {
-		if s == "" {
-			return nil
-		}
-		return s
-	}
-	for i := range hw.g.Nodes {
-		n := &hw.g.Nodes[i]
-		if n.MergedInto >= 0 {
-			continue
-		}
-		var pid, end, row, rowCGO any
-		if n.PID >= 0 {
-			pid = n.PID
-		}
-		if n.End != 0 {
-			end = n.End / 10_000
-		}
-		host := hw.host.hostnames[0]
-		source := ""
-		if n.Row != 0 {
-			row = n.Row
-			r := hw.rows[n.Row]
-			source = r.source
-			_, c, _ := hw.rules.rowCausality(hw.g, i)
-			rowCGO = id(c)
-		}
-		if _, err := ins.ExecContext(ctx, id(i), hw.host.agentID, host, pid, nullStr(n.GUID), nullStr(n.Image), nullStr(n.name()),
-			nullStr(n.CmdLine), nullStr(n.User), ancFloorMs(n.Start), end, id(n.Parent), n.Link.String(), n.synthetic(), n.Spawner, n.Root,
-			id(n.CGO), n.Rule, rowCGO, n.Depth, row, nullStr(hw.instanceID(i)), nullStr(source)); err != nil {
+		if _, err := ins.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("insert process node: %w", err)
 		}
-		hw.stats.Nodes++
-		if n.synthetic() {
-			hw.stats.Synthetic++
-		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO ancestry_hosts (host_key, digest) VALUES (?, ?) ON CONFLICT (host_key) DO UPDATE SET digest = excluded.digest", hostKey, digest); err != nil {
+		return fmt.Errorf("store host digest: %w", err)
 	}
 	return nil
 }
@@ -1033,8 +1095,11 @@ func (hw *hostWork) writeStarts() error {
 		set("x_ancestry", ancestryText(hw.g, i, cgo))
 		set("x_cgo_rule", rule)
 		vals[len(vals)-1] = n.Row
-		if _, err := upd.ExecContext(hw.ctx, vals...); err != nil {
-			return fmt.Errorf("update row %d: %w", n.Row, err)
+		if !sameValues(vals[:len(vals)-1], r.cur) {
+			if _, err := upd.ExecContext(hw.ctx, vals...); err != nil {
+				return fmt.Errorf("update row %d: %w", n.Row, err)
+			}
+			hw.stats.Updated++
 		}
 		hw.stats.Starts++
 		switch n.Link {
@@ -1100,6 +1165,35 @@ func (hw *hostWork) actorValues(r *ancRow, actor int) (vals [attrCount]any, appr
 	return vals, approx
 }
 
+// ancNorm brings a value to the form SQLite returns it in.
+func ancNorm(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case bool:
+		if x {
+			return int64(1)
+		}
+		return int64(0)
+	case int:
+		return int64(x)
+	}
+	return v
+}
+
+// sameValues reports whether computed values equal the stored ones.
+func sameValues(computed, stored []any) bool {
+	if len(computed) != len(stored) {
+		return false
+	}
+	for i := range computed {
+		if ancNorm(computed[i]) != ancNorm(stored[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // nullIfEmpty maps "" to NULL.
 func nullIfEmpty(s string) any {
 	if s == "" {
@@ -1141,21 +1235,31 @@ func (hw *hostWork) writeStops() error {
 		} else {
 			text = nodeLabel(&ancNode{Image: st.Image, PID: st.PID})
 		}
-		var args []any
+		r := hw.rows[st.Row]
+		// args feed the UPDATE; eff and cur are the values after and before it.
+		var args, eff, cur []any
 		if sc.have["x_ancestry"] {
-			args = append(args, text)
+			args, eff, cur = append(args, text), append(eff, text), append(cur, r.cur[hw.outPos("x_ancestry")])
 		}
 		if sc.have["action_process_causality_id"] {
-			args = append(args, cid)
+			args, eff, cur = append(args, cid), append(eff, cid), append(cur, r.cur[hw.outPos("action_process_causality_id")])
 		}
 		if sc.have["action_process_instance_id"] {
-			args = append(args, iid)
+			kept := r.own[attrInstance] // COALESCE keeps a stored id
+			if kept == nil {
+				kept = iid
+			}
+			args, eff, cur = append(args, iid), append(eff, kept), append(cur, r.own[attrInstance])
+		}
+		hw.stats.Stops++
+		if sameValues(eff, cur) {
+			continue
 		}
 		args = append(args, st.Row)
 		if _, err := upd.ExecContext(hw.ctx, args...); err != nil {
 			return fmt.Errorf("update stop row %d: %w", st.Row, err)
 		}
-		hw.stats.Stops++
+		hw.stats.Updated++
 	}
 	return nil
 }

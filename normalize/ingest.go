@@ -33,6 +33,9 @@ type IngestOptions struct {
 	BatchSize int
 	// Workers is the reader's number of chunk decoders; 0 means one per CPU.
 	Workers int
+	// SkipAncestry leaves out the passes that run after the rows are stored
+	// (the ancestry rebuild); the rows then hold only what their own record says.
+	SkipAncestry bool
 }
 
 // IngestProgress is a snapshot of a running ingest.
@@ -249,7 +252,7 @@ func (s *Store) Ingest(ctx context.Context, inputs []string, opt IngestOptions) 
 	}
 	scanErr := evtx.Scan(ctx, inputs, evtx.Options{Want: Wanted, Workers: opt.Workers}, h)
 	status := "done"
-	if scanErr == nil {
+	if scanErr == nil && !opt.SkipAncestry {
 		// Call site for the passes that need every row (ancestry).
 		scanErr = s.afterIngest(ctx)
 	}

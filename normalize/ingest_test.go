@@ -98,7 +98,7 @@ func TestIngestCorpus(t *testing.T) {
 	ctx := context.Background()
 	dir := corpusDir(t)
 	st := openTemp(t, "corpus.db")
-	sum, err := st.Ingest(ctx, []string{dir}, normalize.IngestOptions{Version: "test", Args: []string{"ingest", dir}})
+	sum, err := st.Ingest(ctx, []string{dir}, normalize.IngestOptions{Version: "test", Args: []string{"ingest", dir}, SkipAncestry: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestIngestCorpus(t *testing.T) {
 	t.Run("second run adds nothing", func(t *testing.T) {
 		before := count(t, db, "SELECT count(*) FROM xdr_data")
 		srcBefore := count(t, db, "SELECT sum(json_array_length(x_sources)) FROM xdr_data")
-		again, err := st.Ingest(ctx, []string{dir}, normalize.IngestOptions{Version: "test"})
+		again, err := st.Ingest(ctx, []string{dir}, normalize.IngestOptions{Version: "test", SkipAncestry: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,5 +368,49 @@ func TestIngestTimeWindow(t *testing.T) {
 	if rest.FilesDuplicate != 0 || part.ProcessRows+rest.ProcessRows != all.ProcessRows {
 		t.Errorf("after a windowed run, a full run added %d rows (dup files %d); want %d in total",
 			rest.ProcessRows, rest.FilesDuplicate, all.ProcessRows)
+	}
+}
+
+// TestInsertAfterAncestryMerge re-inserts every record of a file whose
+// Sysmon 1 and 4688 rows the ancestry pass merged: the records moved to
+// xdr_data_merged count as duplicates and add no row.
+func TestInsertAfterAncestryMerge(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(corpusDir(t), "sbousseaden+EVTX-ATTACK-SAMPLES", "Credential Access", "tutto_malseclogon.evtx")
+	st := openTemp(t, "merged.db")
+	if _, err := st.Ingest(ctx, []string{src}, normalize.IngestOptions{SkipAncestry: true}); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := st.RebuildAncestry(ctx, normalize.AncestryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Merged == 0 {
+		t.Fatal("the sample has no Sysmon/4688 pair to merge; the test proves nothing")
+	}
+	before := count(t, st.DB(), "SELECT count(*) FROM xdr_data")
+	var evs []normalize.Event
+	err = evtx.Scan(ctx, []string{src}, evtx.Options{Want: normalize.Wanted}, evtx.Handler{
+		Record: func(r *evtx.Record) error {
+			ev, err := normalize.FromRecord(r, normalize.MapOptions{})
+			if err != nil {
+				return err
+			}
+			evs = append(evs, ev)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Insert(ctx, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Inserted != 0 || res.Duplicates != int64(len(evs)) || res.NewSources != 0 {
+		t.Errorf("re-insert after merge: %+v, want %d duplicates and nothing new", res, len(evs))
+	}
+	if after := count(t, st.DB(), "SELECT count(*) FROM xdr_data"); after != before {
+		t.Errorf("rows %d -> %d", before, after)
 	}
 }

@@ -211,6 +211,20 @@ func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, evs []Event) (InsertRe
 		return res, fmt.Errorf("normalize: prepare update: %w", err)
 	}
 	defer upd.Close()
+	// The ancestry pass moves a record it merged into another row (Sysmon 1
+	// and 4688 of one process) to xdr_data_merged; such a record is stored too.
+	var lookMerged *sql.Stmt
+	var hasMerged int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'xdr_data_merged'").Scan(&hasMerged); err != nil {
+		return res, fmt.Errorf("normalize: look for xdr_data_merged: %w", err)
+	}
+	if hasMerged > 0 {
+		lookMerged, err = tx.PrepareContext(ctx, "SELECT merged_into FROM xdr_data_merged WHERE "+strings.Join(where, " AND ")+" LIMIT 1")
+		if err != nil {
+			return res, fmt.Errorf("normalize: prepare merged lookup: %w", err)
+		}
+		defer lookMerged.Close()
+	}
 
 	args := make([]any, len(s.cols))
 	keyArgs := make([]any, len(DedupKey))
@@ -259,6 +273,25 @@ func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, evs []Event) (InsertRe
 			default:
 				return res, fmt.Errorf("normalize: dedup lookup: %w", err)
 			}
+			if lookMerged != nil {
+				var into int64
+				err := lookMerged.QueryRowContext(ctx, keyArgs...).Scan(&into)
+				switch {
+				case err == nil:
+					res.Duplicates++
+					added, err := s.addSourcesTo(ctx, tx, into, ev.Str("x_sources"))
+					if err != nil {
+						return res, err
+					}
+					if added {
+						res.NewSources++
+					}
+					continue
+				case errors.Is(err, sql.ErrNoRows):
+				default:
+					return res, fmt.Errorf("normalize: merged dedup lookup: %w", err)
+				}
+			}
 		}
 		if _, err := ins.ExecContext(ctx, args...); err != nil {
 			return res, fmt.Errorf("normalize: insert record %v of %s: %w", ev.Get("x_record_id"), ev.Str("x_source_path"), err)
@@ -269,6 +302,27 @@ func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, evs []Event) (InsertRe
 		}
 	}
 	return res, nil
+}
+
+// addSourcesTo merges an x_sources array into the row rowid, if it still
+// exists, and reports whether a source was added.
+func (s *Store) addSourcesTo(ctx context.Context, tx *sql.Tx, rowid int64, sources string) (bool, error) {
+	var have sql.NullString
+	err := tx.QueryRowContext(ctx, "SELECT x_sources FROM xdr_data WHERE rowid = ?", rowid).Scan(&have)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("normalize: read sources of row %d: %w", rowid, err)
+	}
+	merged, added := mergeSources(have.String, sources)
+	if !added {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE xdr_data SET x_sources = ? WHERE rowid = ?", merged, rowid); err != nil {
+		return false, fmt.Errorf("normalize: merge sources of row %d: %w", rowid, err)
+	}
+	return true, nil
 }
 
 // sameSource reports whether two source references name the same place.

@@ -50,6 +50,9 @@ Options:
   --product S      value of _product (default "XDR agent")
   --quiet          no progress bar (it is also off when stderr is not a terminal)
   --batch N        rows per transaction (default 5000)
+  --no-ancestry    store the rows without rebuilding process ancestry (actor
+                   and causality actor columns then hold only what each
+                   record says about its parent)
 
 Examples:
   evtxhunt ingest --db case.db ./collection
@@ -69,6 +72,7 @@ func (c *IngestCommand) Run(ctx context.Context, args []string) error {
 	product := fset.String("product", normalize.DefaultProduct, "value of _product")
 	quiet := fset.Bool("quiet", false, "no progress bar")
 	batch := fset.Int("batch", normalize.DefaultBatchSize, "rows per transaction")
+	noAncestry := fset.Bool("no-ancestry", false, "store the rows without rebuilding ancestry")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -107,8 +111,9 @@ func (c *IngestCommand) Run(ctx context.Context, args []string) error {
 
 	opt := normalize.IngestOptions{
 		Args: append([]string{"ingest"}, args...), Version: Version, From: from, To: to,
-		Map:       normalize.MapOptions{Vendor: *vendor, Product: *product},
-		BatchSize: *batch,
+		Map:          normalize.MapOptions{Vendor: *vendor, Product: *product},
+		BatchSize:    *batch,
+		SkipAncestry: *noAncestry,
 	}
 	var bar *progressBar
 	if !*quiet && isTerminal(c.env.Stderr) {

@@ -84,7 +84,7 @@ var (
 	// command lines, where "/a /b" are switches.
 	cmdPathLikeRx = regexp.MustCompile(`(?i)(^\*?[a-z]:/|/[a-z0-9_.$~()\-]*[a-z][a-z0-9_.$~()\-]*/|/[a-z0-9_.$~\-]+\.(exe|dll|bat|cmd|ps1|vbs|js|lnk|sys|scr|com|hta|msi|zip)\b)`)
 	// unixRootRx matches macOS/Linux absolute paths, which are legitimate.
-	unixRootRx = regexp.MustCompile(`^\*?/(tmp|usr|etc|var|bin|sbin|opt|home|root|users|library|private|dev|proc|system|applications|volumes|mnt|run|srv|lib|snap)(/|$)`)
+	unixRootRx = regexp.MustCompile(`^[*=]?/(tmp|usr|etc|var|bin|sbin|opt|home|root|users|library|private|dev|proc|system|applications|volumes|mnt|run|srv|lib|snap)(/|$)`)
 	scriptRx   = regexp.MustCompile(`(?i)\.(bat|cmd|ps1|psm1|vbs|vbe|js|jse|wsf|hta)\b`)
 )
 
@@ -252,6 +252,18 @@ func targetsNonWindows(q *Query) bool {
 	return found
 }
 
+// windowsSlashPath reports whether rx finds a slash path in v that is not
+// a macOS/Linux path (/tmp/, /dev/null, ...).
+func windowsSlashPath(rx *regexp.Regexp, v string) bool {
+	lower := strings.ToLower(v)
+	for _, m := range rx.FindAllStringIndex(v, -1) {
+		if !unixRootRx.MatchString(lower[m[0]:]) {
+			return true
+		}
+	}
+	return false
+}
+
 // xqlQuote shows a literal as XQL writes it ("raw", backslashes single),
 // or Go-quoted when it holds control characters.
 func xqlQuote(v string) string {
@@ -279,8 +291,7 @@ func (l *linter) forwardSlash(c comparison) {
 		v := s.Value
 		// A URL, a macOS/Linux path, or a literal that also spells the
 		// backslash form (a both-platforms regex) is deliberate.
-		if strings.Contains(v, "://") || strings.Contains(v, `\`) ||
-			unixRootRx.MatchString(strings.ToLower(v)) || !rx.MatchString(v) {
+		if strings.Contains(v, "://") || strings.Contains(v, `\`) || !windowsSlashPath(rx, v) {
 			continue
 		}
 		if l.opt.PathSepInsensitive {

@@ -101,6 +101,7 @@ func TestLint(t *testing.T) {
 		{"both-platforms regex", `dataset = xdr_data | filter action_process_image_path ~= "(?i)(\\Downloads\\|/Downloads/)"`, nil},
 		{"slash segment in command line", `dataset = xdr_data | filter action_process_image_command_line contains "/appdata/roaming/"`,
 			[]wantDiag{{1, 72, "warning", LintForwardSlash, `"/appdata/roaming/"`}}},
+		{"unix path inside a command line", `dataset = xdr_data | filter action_process_image_command_line contains "UserKnownHostsFile=/dev/null"`, nil},
 		{"unix path", `dataset = xdr_data | filter action_process_image_path = "/tmp/httpd/"`, nil},
 		{"linux hunt", `dataset = xdr_data | filter agent_os_type = ENUM.AGENT_OS_LINUX and action_process_image_path contains "/dev/shm/x/"`, nil},
 		{"slash not a path field", `dataset = xdr_data | filter action_process_image_name contains "/temp/"`, nil},

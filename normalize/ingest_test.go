@@ -1,6 +1,7 @@
 package normalize_test
 
 import (
+	"archive/zip"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -267,9 +268,39 @@ func copyFile(t *testing.T, src, dst string) {
 	}
 }
 
-// TestIngestIdenticalCopies stores a record found in two byte-identical
-// copies once, with both copies in x_sources, and reports the second file
-// as a duplicate.
+// zipFile writes a zip archive at dst holding src as member.
+func zipFile(t *testing.T, src, dst, member string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, err := zw.Create(member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIngestIdenticalCopies stores a record found in three byte-identical
+// copies (two files and a zip member) once, with every copy in x_sources,
+// and reports the later copies as duplicates.
 func TestIngestIdenticalCopies(t *testing.T) {
 	ctx := context.Background()
 	src := filepath.Join(corpusDir(t), "JayanthK007+atomic-evtx", "ttp_evtx", "T1021.002-1", "T1021.002-1_Microsoft-Windows-Sysmon_Operational.evtx")
@@ -278,6 +309,8 @@ func TestIngestIdenticalCopies(t *testing.T) {
 	b := filepath.Join(tmp, "b", "Sysmon.evtx")
 	copyFile(t, src, a)
 	copyFile(t, src, b)
+	z := filepath.Join(tmp, "c", "collection.zip")
+	zipFile(t, src, z, "C/Windows/System32/winevt/Logs/Sysmon.evtx")
 
 	single := openTemp(t, "single.db")
 	one, err := single.Ingest(ctx, []string{a}, normalize.IngestOptions{})
@@ -293,7 +326,7 @@ func TestIngestIdenticalCopies(t *testing.T) {
 		inputs [][]string // one Ingest call per element
 	}{
 		{"one run", [][]string{{tmp}}},
-		{"two runs", [][]string{{a}, {b}}},
+		{"three runs", [][]string{{a}, {b}, {z}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := openTemp(t, "copies.db")
@@ -309,8 +342,8 @@ func TestIngestIdenticalCopies(t *testing.T) {
 			if total.ProcessRows != one.ProcessRows {
 				t.Errorf("%d rows from two copies, %d from one", total.ProcessRows, one.ProcessRows)
 			}
-			if total.FilesDuplicate != 1 {
-				t.Errorf("%d duplicate files, want 1", total.FilesDuplicate)
+			if total.FilesDuplicate != 2 {
+				t.Errorf("%d duplicate files, want 2", total.FilesDuplicate)
 			}
 			db := st.DB()
 			for _, p := range []string{a, b} {
@@ -320,8 +353,13 @@ func TestIngestIdenticalCopies(t *testing.T) {
 					t.Errorf("%s is a source of %d rows, want %d", p, n, one.ProcessRows)
 				}
 			}
-			if n := count(t, db, "SELECT count(*) FROM ingest_files WHERE status = 'duplicate' AND path = ?", b); n != 1 {
-				t.Errorf("%s: %d duplicate ingest_files rows, want 1", b, n)
+			n := count(t, db, `SELECT count(*) FROM xdr_data WHERE EXISTS (SELECT 1 FROM json_each(x_sources) j
+				WHERE json_extract(j.value, '$.path') = ? AND json_extract(j.value, '$.member') = ?)`, z, "C/Windows/System32/winevt/Logs/Sysmon.evtx")
+			if n != one.ProcessRows {
+				t.Errorf("the zip member is a source of %d rows, want %d", n, one.ProcessRows)
+			}
+			if n := count(t, db, "SELECT count(*) FROM ingest_files WHERE status = 'duplicate' AND path IN (?, ?)", b, z); n != 2 {
+				t.Errorf("%d duplicate ingest_files rows for the second copy and the zip, want 2", n)
 			}
 		})
 	}

@@ -112,7 +112,7 @@ func Caret(src string, pos Pos) string {
 	} else {
 		end += start
 	}
-	line := src[start:end]
+	line := strings.TrimSuffix(src[start:end], "\r")
 	var text, pad strings.Builder
 	for i, r := range line {
 		clean := r

@@ -87,7 +87,7 @@ const (
 type column struct {
 	name string
 	kind kind
-	enum *EnumTable
+	enum *EnumTable // for kArray: the ENUM of the elements
 	path bool // a *_path / *_command_line / *_cwd field (path-sep mode)
 }
 
@@ -807,6 +807,7 @@ func (b *builder) aggregate(a Aggregate, rel *relation) (string, column, error) 
 			return "", col, err
 		}
 		col.kind = kArray
+		col.enum = args[0].enum
 		x := args[0].sql
 		return "xql_sorted_array(json_group_array(DISTINCT " + x + ") FILTER (WHERE " + x + " IS NOT NULL))", col, nil
 	}

@@ -114,7 +114,7 @@ func render(col column, v any) any {
 	switch x := v.(type) {
 	case int64:
 		switch {
-		case col.enum != nil:
+		case col.enum != nil && col.kind != kArray:
 			if n := col.enum.NameOf(x); n != "" {
 				return n
 			}
@@ -128,6 +128,18 @@ func render(col column, v any) any {
 			return time.UnixMilli(int64(x)).UTC()
 		}
 	case string:
+		if col.kind == kArray && col.enum != nil {
+			if elems, ok := jsonArray(x); ok {
+				for i, e := range elems {
+					if n, ok := e.(json.Number); ok {
+						if iv, err := n.Int64(); err == nil && col.enum.NameOf(iv) != "" {
+							elems[i] = col.enum.NameOf(iv)
+						}
+					}
+				}
+				return json.RawMessage(jsonText(elems))
+			}
+		}
 		if col.kind == kArray || col.kind == kJSON {
 			if json.Valid([]byte(x)) {
 				return json.RawMessage(x)

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 	"golang.org/x/term"
 
 	"evtxhunt/hunt"
@@ -258,7 +259,8 @@ func (c *QueryCommand) write(format string, res *hunt.Result) error {
 		cw.Flush()
 		return cw.Error()
 	}
-	t := tablewriter.NewWriter(w)
+	// Headers are field names: no title-casing, no '_' → ' '.
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 	hdr := make([]string, len(cols))
 	for i, h := range cols {
 		hdr[i] = report.Neutralize(h)

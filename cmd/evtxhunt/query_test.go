@@ -66,7 +66,7 @@ func TestQueryTableNeutralisesControls(t *testing.T) {
 	if rawControls(out) || rawControls(errOut) {
 		t.Errorf("raw control characters reached the output:\n%q", out)
 	}
-	for _, want := range []string{"host1", `\x1b[31mred`, "PROCESS"} {
+	for _, want := range []string{"host1", `\x1b[31mred`, "PROCESS", "agent_hostname", "action_process_image_command_line"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

@@ -88,7 +88,7 @@ type column struct {
 	name string
 	kind kind
 	enum *EnumTable // for kArray: the ENUM of the elements
-	path bool // a *_path / *_command_line / *_cwd field (path-sep mode)
+	path bool       // a *_path / *_command_line / *_cwd field (path-sep mode)
 }
 
 // relation is one CTE: its name, visible columns and hidden columns.

@@ -284,6 +284,30 @@ func TestTestdata(t *testing.T) {
 	}
 }
 
+func TestCanonicalPrinting(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"DATASET=xdr_data|FILTER a=1 AND NOT b CONTAINS \"x\"|SORT a",
+			"dataset = xdr_data\n| filter a = 1 and not b contains \"x\"\n| sort asc a"},
+		{"dataset = x | alter 90th_pct = p, `a b` = 1, `in` = 2, s = $param",
+			"dataset = x\n| alter 90th_pct = p, `a b` = 1, `in` = 2, s = $param"},
+		{"dataset = x | join (dataset = y|fields a) as j j.a = a | filter z in (dataset = w | fields z)",
+			"dataset = x\n| join (dataset = y | fields a) as j j.a = a\n| filter z in (dataset = w | fields z)"},
+		{"dataset = x | alter v = j->a[0][\"k.x\"]{}, w = -(1 + 2) * 3",
+			"dataset = x\n| alter v = j -> a[0][\"k.x\"]{}, w = -(1 + 2) * 3"},
+		{"config timeframe between \"-7d\" and \"now\" case_sensitive = TRUE | dataset = x",
+			"config case_sensitive = true timeframe between \"-7d\" and \"now\"\n| dataset = x"},
+	}
+	for _, tc := range tests {
+		q, err := Parse(tc.src)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.src, err)
+		}
+		if got := q.String(); got != tc.want {
+			t.Errorf("String() =\n%s\nwant\n%s", got, tc.want)
+		}
+	}
+}
+
 func TestPartialAST(t *testing.T) {
 	src := "dataset = x\n| filter a = \n| sort desc b\n| bogus\n| limit 3"
 	q, err := Parse(src)

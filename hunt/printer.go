@@ -377,14 +377,11 @@ var nameWords = map[string]bool{
 	"as": true, "by": true, "asc": true, "desc": true, "addrawdata": true,
 }
 
-// isPlainName reports whether s reads back as one unquoted IDENT token.
+// isPlainName reports whether s reads back as one unquoted IDENT token
+// (agent_id, a.b, 90th_pct, $param).
 func isPlainName(s string) bool {
-	if s == "" || !isLetter(s[0]) {
-		return false
-	}
-	l := &lexer{src: s}
-	l.scanIdent()
-	return l.off == len(s)
+	it := newLexer(s, nil).next()
+	return it.Tok == IDENT && !it.Quoted && it.Pos.Offset == 0 && it.End == len(s)
 }
 
 // quoteName prints a field, alias or function name, in backquotes when it

@@ -187,6 +187,24 @@ func (b *builder) noteWarn(p Pos, code, format string, args ...any) {
 
 // Compile compiles a parsed query to SQLite. Stages the engine cannot run
 // fail with "unsupported stage X at line:col"; `view` is ignored with a note.
+//
+// The statement is a chain of CTEs, one per stage (one per assignment of
+// alter), each selecting from the previous one:
+//
+//	WITH "s1" AS (SELECT rowid AS "__xql_rowid", <xdr_data columns> FROM xdr_data
+//	              WHERE "_time" >= ?1 AND "_time" <= ?2 [AND "event_type" = ?3]),
+//	     "s2" AS (SELECT * FROM "s1" WHERE <filter>),
+//	     "s3" AS (SELECT …, row_number() OVER (ORDER BY …) AS "__xql_ord" FROM "s2"),  -- sort
+//	     "s4" AS (SELECT <fields> FROM "s3"),
+//	     …
+//	SELECT ["__xql_rowid",] ["__xql_pf",] <columns> FROM "sN" ORDER BY "__xql_ord"|"__xql_rowid"
+//
+// Hidden "__xql_" columns carry the xdr_data rowid (until comp, join or
+// union), the sort order and, in path-sep mode, whether the row also
+// matches faithfully. Every literal is a numbered parameter; string tests
+// that fold case, use '*' wildcards, test arrays or normalise path
+// separators call xql_match, regexes xql_regex, CIDRs xql_incidr (see
+// sqlFuncs).
 func Compile(q *Query, opt CompileOptions) (*Compiled, error) {
 	if q == nil {
 		return nil, errAt(Pos{}, "empty query")
@@ -621,6 +639,9 @@ func (b *builder) sort(s *SortStage, rel *relation) (*relation, error) {
 	if o := rel.orderBy(); o != "" {
 		keys = append(keys, o)
 	}
+	if len(keys) == 0 {
+		return rel, nil // only constant keys: the order is unchanged
+	}
 	sel := append(rel.hidden(hidOrd), selectCols(rel)...)
 	sel = append(sel, "row_number() OVER (ORDER BY "+strings.Join(keys, ", ")+") AS "+quoteIdent(hidOrd))
 	out := *rel
@@ -729,6 +750,9 @@ func (b *builder) comp(s *CompStage, rel *relation) (*relation, error) {
 	if rel.pf {
 		sel = append(sel, "min("+quoteIdent(hidPF)+") AS "+quoteIdent(hidPF))
 		out.pf = true
+	}
+	if len(out.cols) == 0 {
+		return nil, errAt(s.At, "comp without aggregates or by fields")
 	}
 	body := "SELECT " + strings.Join(sel, ", ") + " FROM " + quoteIdent(rel.name)
 	if len(group) > 0 {

@@ -11,7 +11,7 @@ import (
 )
 
 // seedXQL extracts the ```xql fence of the seed hunt document verbatim.
-func seedXQL(t *testing.T) string {
+func seedXQL(t testing.TB) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(evtxtest.SharedDir(t), "docs", "seed-hunt-batch-from-archive-webdav.md"))
 	if err != nil {

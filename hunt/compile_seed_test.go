@@ -208,3 +208,26 @@ func TestLiteralsAreInert(t *testing.T) {
 		t.Fatalf("xdr_data after the queries: %d rows, err %v; want %d", n, err, len(rows))
 	}
 }
+
+// TestPathSepFlagThroughComp: a group is flagged when it holds a row found
+// only through path-separator normalisation.
+func TestPathSepFlagThroughComp(t *testing.T) {
+	db, _ := beNewTestDB(t, []beTestRow{
+		beSeedRow("temp", `C:\Users\u\AppData\Local\Temp\x\cmd.exe`, `cmd.exe /c net use \\h\s`, "explorer.exe"),
+		beSeedRow("slash", `C:/Users/u/Downloads/cmd.exe`, `cmd.exe /c net use \\h\s`, "explorer.exe"),
+	})
+	src := seedXQL(t) + "| comp count() as n by agent_hostname"
+	res := beRunQuery(t, db, src, RunOptions{})
+	if got := beProject(t, res, true, "agent_hostname", "n"); got != "slash|1" {
+		t.Errorf("faithful: %q, want slash|1", got)
+	}
+	res = beRunQuery(t, db, src, RunOptions{PathSepInsensitive: true})
+	if got := beProject(t, res, false, "agent_hostname", "n"); got != "slash|1; temp|1" && got != "temp|1; slash|1" {
+		t.Fatalf("path-sep: %q", got)
+	}
+	for i, r := range res.Rows {
+		if want := r[0] == "temp"; res.PathSepOnly[i] != want {
+			t.Errorf("group %v: PathSepOnly = %v, want %v", r[0], res.PathSepOnly[i], want)
+		}
+	}
+}

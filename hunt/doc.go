@@ -90,6 +90,14 @@
 // "$.a.b"; a ["quoted.key"] step becomes ."quoted.key"), `x -> a{}` is
 // json_extract (Array) and `x -> a[]` an array (ExtractArray).
 //
+// AST conventions. A node's At is the position of its first token, except
+// Binary, InExpr and JSONPath, which are positioned at their operator (the
+// "=", "contains", "not", "in" or "->"). Names keep their spelling; Call
+// names, Aggregate functions, stage kinds and join parameters are lower
+// case; JoinStage.Type and ConflictStrategy default to "inner" and "right".
+// A raw StringLit keeps a \" that the lexer kept (see above) as the two
+// characters.
+//
 // Parse returns no error for the Unsupported stages: it keeps their text in
 // an *UnsupportedStage and the compiler rejects them ("unsupported stage X
 // at line:col"), except view, which it ignores with a note. Any other word

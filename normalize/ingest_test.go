@@ -18,7 +18,7 @@ import (
 )
 
 // corpusDir returns ../shared/corpus/evtx.
-func corpusDir(t *testing.T) string {
+func corpusDir(t testing.TB) string {
 	return filepath.Join(evtxtest.SharedDir(t), "corpus", "evtx")
 }
 

@@ -3,8 +3,10 @@ package normalize
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	// The project's SQLite driver (cgo, the real SQLite library).
@@ -19,7 +21,6 @@ type Store struct {
 	path     string
 	cols     []Column
 	colIndex map[string]int
-	insertQ  string
 }
 
 // ErrSchemaTooNew is returned by Open for a database written by a newer evtxhunt.
@@ -38,7 +39,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	for i, c := range s.cols {
 		s.colIndex[c.Name] = i
 	}
-	s.insertQ = insertSQL(s.cols)
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("normalize: open %s: %w", path, err)
@@ -120,8 +120,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// insertSQL returns the INSERT statement for every column, in order.
+// insertSQL returns the INSERT statement for cols; a row whose dedup key is
+// already stored is not inserted (RowsAffected 0).
 func insertSQL(cols []Column) string {
+	if len(cols) == 0 {
+		return "INSERT INTO xdr_data DEFAULT VALUES"
+	}
 	var names, marks strings.Builder
 	for i, c := range cols {
 		if i > 0 {
@@ -131,7 +135,7 @@ func insertSQL(cols []Column) string {
 		names.WriteString(quoteIdent(c.Name))
 		marks.WriteString("?")
 	}
-	return "INSERT INTO xdr_data (" + names.String() + ") VALUES (" + marks.String() + ")"
+	return "INSERT INTO xdr_data (" + names.String() + ") VALUES (" + marks.String() + ") ON CONFLICT DO NOTHING"
 }
 
 // InsertResult counts what Insert did with its events.
@@ -192,11 +196,14 @@ func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, evs []Event) (InsertRe
 	if len(evs) == 0 {
 		return res, nil
 	}
-	ins, err := tx.PrepareContext(ctx, s.insertQ)
-	if err != nil {
-		return res, fmt.Errorf("normalize: prepare insert: %w", err)
-	}
-	defer ins.Close()
+	// One prepared INSERT per set of non-NULL columns: binding only the
+	// columns a row has is several times cheaper than binding all of them.
+	inserts := map[string]*sql.Stmt{}
+	defer func() {
+		for _, st := range inserts {
+			st.Close()
+		}
+	}()
 	where := make([]string, len(DedupKey))
 	for i, k := range DedupKey {
 		where[i] = k + " = ?"
@@ -226,19 +233,27 @@ func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, evs []Event) (InsertRe
 		defer lookMerged.Close()
 	}
 
-	args := make([]any, len(s.cols))
+	args := make([]any, 0, len(s.cols))
+	idx := make([]int, 0, len(s.cols))
+	sig := make([]byte, 0, 2*len(s.cols))
 	keyArgs := make([]any, len(DedupKey))
 	for i := range evs {
 		ev := &evs[i]
-		for k := range args {
-			args[k] = nil
-		}
+		idx = idx[:0]
 		for name, v := range ev.Cols {
 			j, ok := s.colIndex[name]
 			if !ok {
 				return res, fmt.Errorf("normalize: insert: %q is not an xdr_data column", name)
 			}
-			args[j] = v
+			if v != nil {
+				idx = append(idx, j)
+			}
+		}
+		sort.Ints(idx)
+		args, sig = args[:0], sig[:0]
+		for _, j := range idx {
+			args = append(args, ev.Cols[s.cols[j].Name])
+			sig = binary.AppendUvarint(sig, uint64(j))
 		}
 		haveKey := true
 		for k, name := range DedupKey {
@@ -247,58 +262,68 @@ func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, evs []Event) (InsertRe
 				haveKey = false
 			}
 		}
-		if haveKey {
-			var rowid int64
-			var srcJSON sql.NullString
-			var recovered sql.NullInt64
-			err := look.QueryRowContext(ctx, keyArgs...).Scan(&rowid, &srcJSON, &recovered)
+		if haveKey && lookMerged != nil {
+			var into int64
+			err := lookMerged.QueryRowContext(ctx, keyArgs...).Scan(&into)
 			switch {
 			case err == nil:
 				res.Duplicates++
-				merged, added := mergeSources(srcJSON.String, ev.Str("x_sources"))
-				rec := recovered.Int64
-				if r, ok := ev.Int("x_recovered"); ok && r == 0 {
-					rec = 0
+				added, err := s.addSourcesTo(ctx, tx, into, ev.Str("x_sources"))
+				if err != nil {
+					return res, err
 				}
-				if added || (recovered.Valid && rec != recovered.Int64) {
-					if added {
-						res.NewSources++
-					}
-					if _, err := upd.ExecContext(ctx, merged, rec, rowid); err != nil {
-						return res, fmt.Errorf("normalize: merge sources of row %d: %w", rowid, err)
-					}
+				if added {
+					res.NewSources++
 				}
 				continue
 			case errors.Is(err, sql.ErrNoRows):
 			default:
-				return res, fmt.Errorf("normalize: dedup lookup: %w", err)
-			}
-			if lookMerged != nil {
-				var into int64
-				err := lookMerged.QueryRowContext(ctx, keyArgs...).Scan(&into)
-				switch {
-				case err == nil:
-					res.Duplicates++
-					added, err := s.addSourcesTo(ctx, tx, into, ev.Str("x_sources"))
-					if err != nil {
-						return res, err
-					}
-					if added {
-						res.NewSources++
-					}
-					continue
-				case errors.Is(err, sql.ErrNoRows):
-				default:
-					return res, fmt.Errorf("normalize: merged dedup lookup: %w", err)
-				}
+				return res, fmt.Errorf("normalize: merged dedup lookup: %w", err)
 			}
 		}
-		if _, err := ins.ExecContext(ctx, args...); err != nil {
+		ins := inserts[string(sig)]
+		if ins == nil {
+			cols := make([]Column, len(idx))
+			for k, j := range idx {
+				cols[k] = s.cols[j]
+			}
+			var err error
+			if ins, err = tx.PrepareContext(ctx, insertSQL(cols)); err != nil {
+				return res, fmt.Errorf("normalize: prepare insert: %w", err)
+			}
+			inserts[string(sig)] = ins
+		}
+		r, err := ins.ExecContext(ctx, args...)
+		if err != nil {
 			return res, fmt.Errorf("normalize: insert record %v of %s: %w", ev.Get("x_record_id"), ev.Str("x_source_path"), err)
 		}
-		res.Inserted++
-		if rec, _ := ev.Int("x_recovered"); rec != 0 {
-			res.InsertedRecovered++
+		if n, err := r.RowsAffected(); err != nil || n == 1 || !haveKey {
+			res.Inserted++
+			if rec, _ := ev.Int("x_recovered"); rec != 0 {
+				res.InsertedRecovered++
+			}
+			continue
+		}
+		// The dedup index refused the row: merge this copy into the stored one.
+		var rowid int64
+		var srcJSON sql.NullString
+		var recovered sql.NullInt64
+		if err := look.QueryRowContext(ctx, keyArgs...).Scan(&rowid, &srcJSON, &recovered); err != nil {
+			return res, fmt.Errorf("normalize: dedup lookup: %w", err)
+		}
+		res.Duplicates++
+		merged, added := mergeSources(srcJSON.String, ev.Str("x_sources"))
+		rec := recovered.Int64
+		if r, ok := ev.Int("x_recovered"); ok && r == 0 {
+			rec = 0
+		}
+		if added || (recovered.Valid && rec != recovered.Int64) {
+			if added {
+				res.NewSources++
+			}
+			if _, err := upd.ExecContext(ctx, merged, rec, rowid); err != nil {
+				return res, fmt.Errorf("normalize: merge sources of row %d: %w", rowid, err)
+			}
 		}
 	}
 	return res, nil

@@ -195,9 +195,27 @@ func buildGraph(nodes []ancNode, stops []ancStop) *ancGraph {
 }
 
 // merge folds each 4688 node into the Sysmon node of the same process: same
-// PID and image, starts within mergeWindow; the closest start wins and a
-// Sysmon node absorbs at most one 4688 node.
+// PID and image, starts within mergeWindow and no stop of that PID between
+// the two starts (which would make them two processes); the closest start
+// wins and a Sysmon node absorbs at most one 4688 node.
 func (g *ancGraph) merge() {
+	stopsByPID := map[int64][]int64{}
+	for _, st := range g.Stops {
+		if st.PID >= 0 {
+			stopsByPID[st.PID] = append(stopsByPID[st.PID], st.Time)
+		}
+	}
+	for _, ts := range stopsByPID {
+		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
+	}
+	stoppedBetween := func(pid, a, b int64) bool {
+		if a > b {
+			a, b = b, a
+		}
+		ts := stopsByPID[pid]
+		k := sort.Search(len(ts), func(x int) bool { return ts[x] >= a })
+		return k < len(ts) && ts[k] < b
+	}
 	sysByPID := map[int64][]int{}
 	for i := range g.Nodes {
 		if n := &g.Nodes[i]; n.Kind == ancSysmon && n.PID >= 0 {
@@ -212,7 +230,7 @@ func (g *ancGraph) merge() {
 		best, bestDiff := -1, int64(mergeWindow)+1
 		for _, j := range sysByPID[s.PID] {
 			y := &g.Nodes[j]
-			if len(y.Merged) > 0 || !sameImage(y.Image, s.Image) {
+			if len(y.Merged) > 0 || !sameImage(y.Image, s.Image) || stoppedBetween(s.PID, s.Start, y.Start) {
 				continue
 			}
 			d := y.Start - s.Start

@@ -348,10 +348,13 @@ func TestSysmon4688Merge(t *testing.T) {
 		sysmonNode(1, 10_000, "{C}", 5120, pCmd, batCmd, "", -1, ""),
 		secNode(2, 10_400, 5120, `\Device\HarddiskVolume2\Windows\System32\cmd.exe`, 4012, pExplorer),
 		secNode(3, 11_000, 6100, pNet, 5120, pCmd),
-		secNode(4, 13_500, 5120, pCmd, 4012, pExplorer),                   // 3.5 s later: another process
+		secNode(4, 13_500, 5120, pCmd, 4012, pExplorer),                   // 3.5 s after row 1, 0.6 s after row 6 but a stop between
 		secNode(5, 10_100, 5120, `C:\Windows\System32\whoami.exe`, 1, ""), // other image
 	}
-	_, g := runGraph(t, AncestryOptions{}, nodes, nil)
+	// A stop of pid 5120 between two starts makes them two processes.
+	stops := []ancStop{{Row: 20, PID: 5120, Time: ms(13_000)}}
+	nodes = append(nodes, sysmonNode(6, 12_900, "{C2}", 5120, pCmd, "cmd", "", -1, ""))
+	_, g := runGraph(t, AncestryOptions{}, nodes, stops)
 	if g.Merges != 1 {
 		t.Errorf("merges = %d, want 1", g.Merges)
 	}
@@ -361,7 +364,7 @@ func TestSysmon4688Merge(t *testing.T) {
 	}
 	for _, row := range []int64{4, 5} {
 		if m := g.Nodes[byRow(t, g, row)].MergedInto; m >= 0 {
-			t.Errorf("row %d merged into %d", row, m)
+			t.Errorf("row %d merged into row %d", row, g.Nodes[m].Row)
 		}
 	}
 	if p := g.Nodes[byRow(t, g, 3)].Parent; p < 0 || g.Nodes[p].Row != 1 {

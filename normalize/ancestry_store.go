@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"sort"
 	"strconv"
@@ -22,8 +23,11 @@ import (
 //   - xdr_data_merged: the 4688 rows folded into a Sysmon row (same columns
 //     as xdr_data, plus orig_rowid and merged_into).
 //   - ancestry_claims: for each PROCESS_START row, the actor values its own
-//     record gave (before the pass overwrote them), so that every rebuild
-//     starts from the evidence and gives the same result.
+//     record gave (saved the first time the pass sees the row, before it
+//     overwrites them), so that every rebuild starts from the evidence and
+//     gives the same result.
+//   - ancestry_hosts: a digest of each host's process_nodes, so that an
+//     unchanged host is not rewritten.
 
 // AncestryStats counts what RebuildAncestry did.
 type AncestryStats struct {
@@ -462,9 +466,6 @@ type hostWork struct {
 
 // run is the body of rebuildHost.
 func (hw *hostWork) run() error {
-	if err := hw.snapshotClaims(); err != nil {
-		return err
-	}
 	nodes, stops, err := hw.load()
 	if err != nil {
 		return err
@@ -492,27 +493,6 @@ func (hw *hostWork) hostWhere() (string, []any) {
 		args = append(args, n)
 	}
 	return "d.agent_id IS ? AND (" + strings.Join(marks, " OR ") + ") AND d.event_type = 1", args
-}
-
-// snapshotClaims records, for every start row of the host not yet seen (or
-// whose rowid now holds another record), the actor values its record gave.
-func (hw *hostWork) snapshotClaims() error {
-	where, args := hw.hostWhere()
-	cols := make([]string, len(hw.sc.claimCols))
-	sets := make([]string, len(hw.sc.claimCols))
-	for i, c := range hw.sc.claimCols {
-		cols[i] = ancQuote(c)
-		sets[i] = ancQuote(c) + " = excluded." + ancQuote(c)
-	}
-	key := hw.sc.col("d.", "event_id")
-	q := fmt.Sprintf(`INSERT INTO ancestry_claims (row_id, row_key%s)
-SELECT d.rowid, %s%s FROM xdr_data AS d WHERE %s AND d.event_sub_type = 1
-ON CONFLICT (row_id) DO UPDATE SET row_key = excluded.row_key%s WHERE ancestry_claims.row_key IS NOT excluded.row_key`,
-		prefixJoin(", ", cols), key, prefixJoin(", d.", cols), where, prefixJoin(", ", sets))
-	if _, err := hw.tx.ExecContext(hw.ctx, q, args...); err != nil {
-		return fmt.Errorf("snapshot claims: %w", err)
-	}
-	return nil
 }
 
 // prefixJoin returns each element preceded by sep, concatenated.
@@ -549,6 +529,7 @@ func (hw *hostWork) load() ([]ancNode, []ancStop, error) {
 	for _, c := range sc.outCols {
 		sel = append(sel, "d."+ancQuote(c))
 	}
+	sel = append(sel, sc.col("d.", "event_id"), "c.row_id", "c.row_key")
 	where, args := hw.hostWhere()
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM xdr_data AS d LEFT JOIN ancestry_claims AS c ON c.row_id = d.rowid WHERE " +
 		where + " AND d.event_sub_type IN (1, 2) ORDER BY d._time, d.rowid"
@@ -560,6 +541,11 @@ func (hw *hostWork) load() ([]ancNode, []ancStop, error) {
 	hw.rows = map[int64]*ancRow{}
 	var nodes []ancNode
 	var stops []ancStop
+	type freshClaim struct {
+		r   *ancRow
+		key any
+	}
+	var fresh []freshClaim
 	for rows.Next() {
 		r := &ancRow{}
 		var eid, t100, timeMs, guid, pguid, path, member any
@@ -575,8 +561,25 @@ func (hw *hostWork) load() ([]ancNode, []ancStop, error) {
 		for i := range r.cur {
 			dest = append(dest, &r.cur[i])
 		}
+		var key, claimRow, claimKey any
+		dest = append(dest, &key, &claimRow, &claimKey)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, fmt.Errorf("load rows: %w", err)
+		}
+		if r.sub == SubTypeProcessStart && (claimRow == nil || sqlValue(claimKey) != sqlValue(key)) {
+			// First sight of this record: its actor columns are still what
+			// the record said. Keep them as its claims.
+			for a, at := range ancAttrs {
+				r.claim[a] = nil
+				if p := hw.outPos(at.claim); at.claim != "" && p >= 0 && sc.have[at.claim] {
+					r.claim[a] = r.cur[p]
+				}
+			}
+			r.approx = nil
+			if p := hw.outPos("x_actor_user_approx"); p >= 0 {
+				r.approx = r.cur[p]
+			}
+			fresh = append(fresh, freshClaim{r, sqlValue(key)})
 		}
 		for i := range r.own {
 			r.own[i], r.claim[i] = sqlValue(r.own[i]), sqlValue(r.claim[i])
@@ -608,6 +611,30 @@ func (hw *hostWork) load() ([]ancNode, []ancStop, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("load rows: %w", err)
+	}
+	rows.Close()
+	if len(fresh) > 0 && len(sc.claimCols) > 0 {
+		cols := make([]string, len(sc.claimCols))
+		sets := make([]string, len(sc.claimCols))
+		for i, c := range sc.claimCols {
+			cols[i] = ancQuote(c)
+			sets[i] = ancQuote(c) + " = excluded." + ancQuote(c)
+		}
+		ins, err := hw.tx.PrepareContext(hw.ctx, fmt.Sprintf(`INSERT INTO ancestry_claims (row_id, row_key%s) VALUES (?, ?%s)
+ON CONFLICT (row_id) DO UPDATE SET row_key = excluded.row_key%s`, prefixJoin(", ", cols), strings.Repeat(", ?", len(cols)), prefixJoin(", ", sets)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("prepare claims: %w", err)
+		}
+		defer ins.Close()
+		for _, f := range fresh {
+			args := []any{f.r.row, f.key}
+			for _, c := range sc.claimCols {
+				args = append(args, f.r.cur[hw.outPos(c)])
+			}
+			if _, err := ins.ExecContext(hw.ctx, args...); err != nil {
+				return nil, nil, fmt.Errorf("store claims of row %d: %w", f.r.row, err)
+			}
+		}
 	}
 	return nodes, stops, nil
 }
@@ -967,7 +994,7 @@ func (hw *hostWork) writeNodes() error {
 		t := []any{hw.host.agentID, hw.host.hostnames[0], pid, nullStr(n.GUID), nullStr(n.Image), nullStr(n.name()),
 			nullStr(n.CmdLine), nullStr(n.User), ancFloorMs(n.Start), end, rel(n.Parent), n.Link.String(), n.synthetic(), n.Spawner, n.Root,
 			rel(n.CGO), n.Rule, rowCGO, n.Depth, row, nullStr(hw.instanceID(i)), nullStr(source)}
-		fmt.Fprintf(h, "%d%q\n", i, t[2:])
+		hashValues(h, i, t[2:])
 		tuples = append(tuples, t)
 		index = append(index, i)
 		hw.stats.Nodes++
@@ -1019,6 +1046,37 @@ depth, xdr_rowid, instance_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 		return fmt.Errorf("store host digest: %w", err)
 	}
 	return nil
+}
+
+// hashValues feeds a node's index and values to a digest, each value
+// tagged with its type so that different tuples cannot collide by layout.
+func hashValues(h hash.Hash64, i int, vals []any) {
+	var buf []byte
+	buf = strconv.AppendInt(buf, int64(i), 10)
+	for _, v := range vals {
+		switch x := v.(type) {
+		case nil:
+			buf = append(buf, "|n"...)
+		case string:
+			buf = append(buf, "|s"...)
+			buf = strconv.AppendInt(buf, int64(len(x)), 10)
+			buf = append(buf, ':')
+			buf = append(buf, x...)
+		case int:
+			buf = append(buf, "|i"...)
+			buf = strconv.AppendInt(buf, int64(x), 10)
+		case int64:
+			buf = append(buf, "|l"...)
+			buf = strconv.AppendInt(buf, x, 10)
+		case bool:
+			buf = append(buf, "|b"...)
+			buf = strconv.AppendBool(buf, x)
+		default:
+			buf = append(buf, "|?"...)
+			buf = append(buf, fmt.Sprint(x)...)
+		}
+	}
+	h.Write(append(buf, '\n'))
 }
 
 // ancFloorMs converts ticks to epoch milliseconds, rounding down.

@@ -100,7 +100,19 @@ func (c *exprCtx) call(x *Call) (val, error) {
 		}
 		args[i] = v
 	}
-	return spec.build(c, x, args)
+	v, err := spec.build(c, x, args)
+	if err == nil && keepsPath[name] && len(args) > 0 {
+		// lowercase(action_process_image_path) is still a path.
+		v.path = args[0].path
+	}
+	return v, err
+}
+
+// keepsPath are the functions whose result is still a path when their first
+// argument is one (for path-sep mode).
+var keepsPath = map[string]bool{
+	"lowercase": true, "uppercase": true, "trim": true, "ltrim": true, "rtrim": true,
+	"to_string": true, "coalesce": true,
 }
 
 func buildRegextract(c *exprCtx, x *Call, args []val) (val, error) {

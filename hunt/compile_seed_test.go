@@ -134,7 +134,7 @@ func TestPathSepOnlyOnPathFields(t *testing.T) {
 		{`filter action_process_cwd in ("c:/X/*")`, 1},
 		{`filter lowercase(action_process_cwd) = "c:/x/y"`, 1},
 		{`alter c = trim(action_process_cwd) | filter c contains ":/x/"`, 1},
-		{`filter agent_hostname = "a\b"`, 0}, // not a path field
+		{`filter agent_hostname = "a\b"`, 0},                    // not a path field
 		{`filter concat(action_process_cwd, "") = "C:/x/y"`, 0}, // concat's result is not a path
 	}
 	for _, tc := range cases {

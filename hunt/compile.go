@@ -93,10 +93,9 @@ type column struct {
 
 // relation is one CTE: its name, visible columns and hidden columns.
 type relation struct {
-	name            string
-	cols            []column
-	rowid, ord, pf  bool
-	fromBaseDataset bool
+	name           string
+	cols           []column
+	rowid, ord, pf bool
 }
 
 // find returns the index of a visible column, matched case-insensitively.
@@ -386,7 +385,7 @@ func (b *builder) base(ds *DatasetStage, at Pos, w Window) (*relation, error) {
 		body += " WHERE " + strings.Join(cond, " AND ")
 	}
 	cols := append([]column(nil), baseColumns...)
-	return &relation{name: b.cte(body), cols: cols, rowid: true, fromBaseDataset: true}, nil
+	return &relation{name: b.cte(body), cols: cols, rowid: true}, nil
 }
 
 // stage compiles one row-producing stage on top of rel.

@@ -172,3 +172,43 @@ func TestTreeCommandUsage(t *testing.T) {
 		t.Errorf("missing database: err = %v", err)
 	}
 }
+
+func TestReportTree(t *testing.T) {
+	ctx := context.Background()
+	st, err := normalize.Open(ctx, treeTestDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.FindProcesses(ctx, normalize.ProcessQuery{PID: 6100, HasPID: true})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows %v, err %v", rows, err)
+	}
+	nt, err := st.ProcessTree(ctx, rows[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := reportTree(nt)
+	// explorer (the causality actor's parent) > cmd > net (match) > net1.
+	var names []string
+	for n := rt; n != nil; {
+		mark := ""
+		if n.IsMatch {
+			mark = "*"
+		}
+		if n.CausalityRoot {
+			mark += "^"
+		}
+		names = append(names, n.Name+mark)
+		if len(n.Children) == 0 {
+			break
+		}
+		n = n.Children[0]
+	}
+	if got, want := strings.Join(names, " > "), "explorer.exe^ > cmd.exe^ > net.exe* > net1.exe"; got != want {
+		t.Errorf("report tree %q, want %q", got, want)
+	}
+	if reportTree(nil) != nil {
+		t.Errorf("nil tree converted to non-nil")
+	}
+}

@@ -177,6 +177,14 @@ func buildGraph(nodes []ancNode, stops []ancStop) *ancGraph {
 		return nodes[i].Row < nodes[j].Row
 	})
 	for i := range nodes {
+		// Sysmon writes the all-zero GUID for an unknown parent: it names
+		// no process, and must not make unrelated orphans siblings.
+		if isZeroGUID(nodes[i].ParentGUID) {
+			nodes[i].ParentGUID = ""
+		}
+		if isZeroGUID(nodes[i].GUID) {
+			nodes[i].GUID = ""
+		}
 		nodes[i].Parent, nodes[i].MergedInto, nodes[i].CGO = -1, -1, -1
 		nodes[i].Link, nodes[i].Merged, nodes[i].Children = linkNone, nil, 0
 	}
@@ -404,6 +412,12 @@ func syntheticStart(guid string, child int64) (int64, bool) {
 		}
 	}
 	return child, false
+}
+
+// isZeroGUID reports whether s is a GUID of zeros (with or without braces).
+func isZeroGUID(s string) bool {
+	g := strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+	return len(g) == 36 && strings.Trim(g, "0-") == ""
 }
 
 // guidStartSeconds decodes the process creation time (Unix seconds) that

@@ -423,6 +423,19 @@ func TestOrphanSyntheticParent(t *testing.T) {
 	}
 }
 
+func TestZeroParentGUID(t *testing.T) {
+	const zero = "{00000000-0000-0000-0000-000000000000}"
+	nodes := []ancNode{
+		sysmonNode(1, 1000, "{A}", 100, pCmd, "", zero, 10, `C:\Tools\a.exe`),
+		sysmonNode(2, 2000, "{B}", 200, pCmd, "", zero, 20, `C:\Tools\b.exe`),
+	}
+	_, g := runGraph(t, AncestryOptions{}, nodes, nil)
+	a, b := &g.Nodes[byRow(t, g, 1)], &g.Nodes[byRow(t, g, 2)]
+	if a.Parent < 0 || b.Parent < 0 || a.Parent == b.Parent {
+		t.Errorf("orphans naming the zero GUID share parent %d / %d", a.Parent, b.Parent)
+	}
+}
+
 func TestNoParentNamed(t *testing.T) {
 	nodes := []ancNode{secNode(1, 1000, 0x100, pCmd, 0x50, "")}
 	r, g := runGraph(t, AncestryOptions{}, nodes, nil)

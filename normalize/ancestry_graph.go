@@ -185,6 +185,12 @@ func buildGraph(nodes []ancNode, stops []ancStop) *ancGraph {
 		if isZeroGUID(nodes[i].GUID) {
 			nodes[i].GUID = ""
 		}
+		// ... and "-" for its image, command line and user.
+		for _, f := range []*string{&nodes[i].ParentImage, &nodes[i].ParentCmdLine, &nodes[i].ParentUser} {
+			if strings.TrimSpace(*f) == "-" {
+				*f = ""
+			}
+		}
 		nodes[i].Parent, nodes[i].MergedInto, nodes[i].CGO = -1, -1, -1
 		nodes[i].Link, nodes[i].Merged, nodes[i].Children = linkNone, nil, 0
 	}
@@ -373,9 +379,10 @@ func (g *ancGraph) link(byPID map[int64][]int) {
 // surviving nodes with that PID that started no later than the child and had
 // not ended before it started, the most recent one whose image is the
 // parent image the child names; when the child names none, the most recent
-// one. A Sysmon child whose ParentProcessGuid is known only accepts a node
-// without a GUID (a 4688 record), since a Sysmon node with another GUID is
-// another process. It returns -1 when nothing fits.
+// one. A Sysmon child only accepts a node without a GUID (a 4688 record):
+// Sysmon names the GUID of every process it saw start, so a Sysmon node
+// with another GUID (or one the child's record did not name) is another
+// process. It returns -1 when nothing fits.
 func (g *ancGraph) pidParent(i int, byPID map[int64][]int) int {
 	c := &g.Nodes[i]
 	if c.ParentPID < 0 {
@@ -389,7 +396,7 @@ func (g *ancGraph) pidParent(i int, byPID map[int64][]int) int {
 		if k == i || (p.End != 0 && p.End < c.Start) {
 			continue
 		}
-		if c.ParentGUID != "" && p.GUID != "" {
+		if c.Kind == ancSysmon && p.GUID != "" {
 			continue
 		}
 		if c.ParentImage != "" && !sameImage(c.ParentImage, p.Image) {

@@ -429,10 +429,24 @@ func TestZeroParentGUID(t *testing.T) {
 		sysmonNode(1, 1000, "{A}", 100, pCmd, "", zero, 10, `C:\Tools\a.exe`),
 		sysmonNode(2, 2000, "{B}", 200, pCmd, "", zero, 20, `C:\Tools\b.exe`),
 	}
+	// Sysmon's unknown parent: zero GUID and "-"; the PID alone links no
+	// Sysmon node (Sysmon would have named its GUID), but a 4688 one.
+	nodes = append(nodes,
+		sysmonNode(3, 500, "{P}", 660, pServices, "", "", -1, ""),
+		sysmonNode(4, 3000, "{C}", 300, pCmd, "", zero, 660, "-"),
+		secNode(5, 3500, 770, pServices, 4, ""),
+		sysmonNode(6, 4000, "{D}", 400, pCmd, "", zero, 770, "-"))
+	nodes[3].ParentCmdLine = "-"
 	_, g := runGraph(t, AncestryOptions{}, nodes, nil)
 	a, b := &g.Nodes[byRow(t, g, 1)], &g.Nodes[byRow(t, g, 2)]
 	if a.Parent < 0 || b.Parent < 0 || a.Parent == b.Parent {
 		t.Errorf("orphans naming the zero GUID share parent %d / %d", a.Parent, b.Parent)
+	}
+	if c := &g.Nodes[byRow(t, g, 4)]; c.Parent != -1 {
+		t.Errorf("child of an unknown parent linked to node %+v", g.Nodes[c.Parent])
+	}
+	if d := &g.Nodes[byRow(t, g, 6)]; d.Parent < 0 || g.Nodes[d.Parent].Row != 5 || d.Link != linkPID {
+		t.Errorf("Sysmon child of a 4688-only parent: parent %d link %v", d.Parent, d.Link)
 	}
 }
 

@@ -57,16 +57,24 @@ func ParseHunt(name string, src []byte) (*Hunt, error) {
 	}
 	sections = append(sections, cur)
 
+	var queries, elsewhere []HuntQuery
 	for _, s := range sections {
 		key := canonicalSection(s.heading)
 		if s.heading != "" {
 			h.Sections[s.heading] = strings.TrimSpace(blockText(s.nodes, src))
 			h.SectionOrder = append(h.SectionOrder, s.heading)
 		}
-		// Queries and key/value metadata can sit in any section.
+		// Fenced blocks are queries when they name a language or sit in a
+		// query section (some documents also fence a registry path or a log
+		// sample in their prose); key/value metadata can sit in any section.
 		for _, n := range s.nodes {
 			if fc, ok := n.(*gast.FencedCodeBlock); ok {
-				h.Queries = append(h.Queries, fencedQuery(fc, src))
+				q := fencedQuery(fc, src)
+				if q.Language != "" || strings.Contains(key, "query") {
+					queries = append(queries, q)
+				} else {
+					elsewhere = append(elsewhere, q)
+				}
 			}
 		}
 		kv := keyValues(s.nodes, src)
@@ -136,6 +144,10 @@ func ParseHunt(name string, src []byte) (*Hunt, error) {
 				h.Versions = append(h.Versions, v)
 			}
 		}
+	}
+	h.Queries = queries
+	if len(h.Queries) == 0 {
+		h.Queries = elsewhere
 	}
 	if len(h.Queries) == 0 {
 		return h, ErrNoQuery

@@ -156,3 +156,36 @@ func TestParseHuntDeepHeadings(t *testing.T) {
 		t.Errorf("false positives = %q", h.FalsePositives)
 	}
 }
+
+func TestParseHuntFenceOutsideQuerySection(t *testing.T) {
+	src := "# T\n\n## Hunt Analytics\n\n```\nHKCU\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\n```\n\n" +
+		"## Hunt Query Syntax\n\n**Query Language:** XQL (Cortex Query Language)\n\n```xql\ndataset = xdr_data\n```\n"
+	h, err := ParseHunt("x.md", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Queries) != 1 || h.Queries[0].Text != "dataset = xdr_data\n" {
+		t.Errorf("queries = %+v, want only the fenced query of the query section", h.Queries)
+	}
+}
+
+// TestSharedHuntDocsXQLParses: every XQL query of the public hunt documents parses.
+func TestSharedHuntDocsXQLParses(t *testing.T) {
+	hunts, errs := LoadHunts([]string{filepath.Join(evtxtest.SharedDir(t), "huntdocs")})
+	for _, err := range errs {
+		t.Errorf("load: %v", err)
+	}
+	n := 0
+	for _, h := range hunts {
+		for _, q := range h.XQLQueries() {
+			n++
+			if _, err := Parse(q.Text); err != nil {
+				t.Errorf("%s (line %d): %v", filepath.Base(h.Path), q.Line, err)
+			}
+		}
+	}
+	t.Logf("%d XQL queries in the public hunt documents parse", n)
+	if n == 0 {
+		t.Error("no XQL queries found")
+	}
+}

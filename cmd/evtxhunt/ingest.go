@@ -270,8 +270,11 @@ func writeIngestSummary(w io.Writer, dbPath string, s normalize.IngestSummary) e
 	if err := t.Render(); err != nil {
 		return fmt.Errorf("ingest: summary table: %w", err)
 	}
-	_, err := fmt.Fprintf(w, "database: %s (run %d)\n", dbPath, s.RunID)
-	if err != nil {
+	msg := fmt.Sprintf("database: %s (run %d)\n", dbPath, s.RunID)
+	if s.ProcessRows == 0 && s.ProcessRecords > 0 && s.Duplicates == s.ProcessRecords {
+		msg += fmt.Sprintf("nothing new: all %d process records were already in the database\n", s.ProcessRecords)
+	}
+	if _, err := io.WriteString(w, msg); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	return nil

@@ -94,6 +94,9 @@ func TestIngestCommandReadableInSQLiteShell(t *testing.T) {
 		sort.Strings(lines)
 		return lines
 	}
+	if again := runIngest(t, "--db", dbPath, "--quiet", corpus); !strings.Contains(again, "nothing new") {
+		t.Errorf("a second ingest of the same evidence does not say that nothing is new:\n%s", again)
+	}
 	if got := query("PRAGMA integrity_check"); len(got) != 1 || got[0] != "ok" {
 		t.Errorf("integrity_check: %v", got)
 	}

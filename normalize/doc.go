@@ -3,6 +3,10 @@
 // them in SQLite with ingest accounting, and rebuilds process ancestry and
 // causality actors.
 //
+// FromRecord maps one record to an Event (column name -> value); Open, Insert
+// and Ingest manage the database, whose tables, columns and dedup rules are
+// described in SCHEMA.md.
+//
 // It may import evtxhunt/evtx and nothing else of evtxhunt.
 package normalize
 

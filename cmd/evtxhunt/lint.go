@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"evtxhunt/hunt"
 	"evtxhunt/report"
@@ -28,7 +31,8 @@ type LintCommand struct {
 func (c *LintCommand) Usage() {
 	fmt.Fprint(c.env.Stderr, `usage: evtxhunt lint [--path-sep-insensitive] FILE|-
 
-Parses an XQL query and reports syntax errors and lint findings as
+Parses an XQL query, or every XQL query of a hunt document (markdown in the
+seed's format: a .md file, or text starting with a "# " title), and reports syntax errors and lint findings as
   FILE:LINE:COL: warning: MESSAGE [code]
 followed by the query line and a caret under the column.
 
@@ -80,7 +84,13 @@ func (c *LintCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return &exitError{code: 2, msg: report.Neutralize(fmt.Sprintf("evtxhunt lint: read %s: %v", name, err))}
 	}
-	n, err := lintText(name, string(b), c.env.Stdout, hunt.LintOptions{PathSepInsensitive: *pathSep})
+	opt := hunt.LintOptions{PathSepInsensitive: *pathSep}
+	var n int
+	if isHuntDocument(name, b) {
+		n, err = lintHuntDocument(name, b, c.env.Stdout, opt)
+	} else {
+		n, err = lintText(name, string(b), c.env.Stdout, opt)
+	}
 	var el hunt.ErrorList
 	switch {
 	case errors.As(err, &el):
@@ -91,6 +101,42 @@ func (c *LintCommand) Run(ctx context.Context, args []string) error {
 		return &exitError{code: 1, msg: fmt.Sprintf("evtxhunt lint: %s: %d warning(s)", report.Neutralize(name), n)}
 	}
 	return nil
+}
+
+// isHuntDocument reports whether the input is a markdown hunt document
+// rather than a bare query: a .md name, or a "# " title and a fence.
+func isHuntDocument(name string, b []byte) bool {
+	if strings.EqualFold(filepath.Ext(name), ".md") {
+		return true
+	}
+	t := bytes.TrimSpace(b)
+	return bytes.HasPrefix(t, []byte("# ")) && bytes.Contains(t, []byte("```"))
+}
+
+// lintHuntDocument lints every XQL query of a hunt document; positions are
+// lines of the document. A document in another query language is reported
+// as skipped. It returns the number of warnings and the first syntax error.
+func lintHuntDocument(name string, b []byte, w io.Writer, opt hunt.LintOptions) (int, error) {
+	h, err := hunt.ParseHunt(name, b)
+	if err != nil && !errors.Is(err, hunt.ErrNoQuery) {
+		return 0, err
+	}
+	if reason := h.SkipReason(); reason != "" {
+		fmt.Fprintf(w, "%s: note: %s: skipped: %s\n", report.Neutralize(name), report.Neutralize(h.ID), report.Neutralize(reason))
+		return 0, nil
+	}
+	total := 0
+	var firstErr error
+	for _, q := range h.XQLQueries() {
+		// Leading newlines put the query's lines where they are in the document.
+		src := strings.Repeat("\n", q.Line-1) + q.Text
+		n, err := lintText(name, src, w, opt)
+		total += n
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return total, firstErr
 }
 
 // lintText parses and lints the query src read from name and writes each

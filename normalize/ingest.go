@@ -33,6 +33,8 @@ type IngestOptions struct {
 	BatchSize int
 	// Workers is the reader's number of chunk decoders; 0 means one per CPU.
 	Workers int
+	// Ancestry tunes the ancestry rebuild that follows the ingest.
+	Ancestry AncestryOptions
 	// SkipAncestry leaves out the passes that run after the rows are stored
 	// (the ancestry rebuild); the rows then hold only what their own record says.
 	SkipAncestry bool
@@ -96,6 +98,8 @@ type IngestSummary struct {
 	MapErrors int64
 	// Elapsed is the wall time of the run.
 	Elapsed time.Duration
+	// Ancestry is the accounting of the ancestry rebuild that followed.
+	Ancestry AncestryStats
 }
 
 // fileAcc accumulates the per-file counts Ingest adds to the reader's.
@@ -254,7 +258,7 @@ func (s *Store) Ingest(ctx context.Context, inputs []string, opt IngestOptions) 
 	status := "done"
 	if scanErr == nil && !opt.SkipAncestry {
 		// Call site for the passes that need every row (ancestry).
-		scanErr = s.afterIngest(ctx)
+		scanErr = s.afterIngest(ctx, opt, &sum)
 	}
 	if scanErr != nil {
 		status = "failed"
@@ -277,12 +281,13 @@ func (s *Store) Ingest(ctx context.Context, inputs []string, opt IngestOptions) 
 	return sum, nil
 }
 
-// afterIngest runs the passes that need every row of the run.
-//
-// LEAD: wire the ancestry pass here, e.g. `return s.RebuildAncestry(ctx)`,
-// once normalize/ancestry*.go defines it.
-func (s *Store) afterIngest(ctx context.Context) error {
-	return ctx.Err()
+// afterIngest runs the passes that need every row of the run: the ancestry
+// rebuild, which fills the actor, causality-actor and OS-actor columns (a
+// later ingest that supplies a missing parent fixes its descendants).
+func (s *Store) afterIngest(ctx context.Context, opt IngestOptions, sum *IngestSummary) error {
+	stats, err := s.RebuildAncestry(ctx, opt.Ancestry)
+	sum.Ancestry = stats
+	return err
 }
 
 // addFile adds one finished file to the summary.

@@ -340,8 +340,14 @@ func TestRebuildAncestryMergeAndPIDReuse(t *testing.T) {
 	if !strings.Contains(cmd["x_sources"], "Sysmon.evtx") || !strings.Contains(cmd["x_sources"], "Security.evtx") {
 		t.Errorf("x_sources = %s", cmd["x_sources"])
 	}
-	net := startRowOf(t, s.DB(), "WS01", 6100, "net.exe", "actor_process_image_name", "actor_process_command_line", "causality_actor_process_image_name", "x_cgo_rule", "x_ancestry")
-	expectCols(t, net, map[string]string{"actor_process_image_name": "cmd.exe", "actor_process_command_line": batCmd,
+	// net's 4688 says its creator's logon id is 0x1a2b3 (Subject); cmd's own
+	// Sysmon record says 0x3e7 (999), and the parent's record wins.
+	net := startRowOf(t, s.DB(), "WS01", 6100, "net.exe", "actor_process_image_name", "actor_process_command_line",
+		"causality_actor_process_image_name", "x_cgo_rule", "x_ancestry", "actor_process_logon_id", "os_actor_process_logon_id",
+		"actor_effective_username", "actor_effective_user_sid")
+	expectCols(t, net, map[string]string{"actor_process_logon_id": "999", "os_actor_process_logon_id": "999",
+		"actor_effective_username": `WS01\bob`, "actor_effective_user_sid": "S-1-5-21-1-2-3-1001",
+		"actor_process_image_name": "cmd.exe", "actor_process_command_line": batCmd,
 		"causality_actor_process_image_name": "cmd.exe", "x_cgo_rule": RuleChildOfSpawner,
 		"x_ancestry": "explorer.exe[4012] > cmd.exe[5120] > net.exe[6100]"})
 	conhost := startRow(t, s.DB(), "WS01", 7000, "actor_process_image_name", "actor_process_command_line", "causality_actor_process_image_name", "x_ancestry")

@@ -24,6 +24,9 @@ type BuildOptions struct {
 	PathSepInsensitive bool
 	// Tree returns the ancestry tree of an xdr_data row; nil leaves matches without trees.
 	Tree func(ctx context.Context, rowid int64) (*TreeNode, error)
+	// Generated is the report's time stamp; zero means now (tests set it
+	// for reproducible output).
+	Generated time.Time
 	// MaxTrees caps the number of matches per hunt that get a tree (0: 200),
 	// so a noisy hunt cannot blow up the report.
 	MaxTrees int
@@ -34,7 +37,10 @@ type BuildOptions struct {
 // HuntResult per hunt query. A hunt that cannot run (another query
 // language, a parse or compile error) is reported, never dropped.
 func Build(ctx context.Context, db *sql.DB, hunts []*hunt.Hunt, opt BuildOptions) (*Report, error) {
-	r := &Report{Title: opt.Title, Generated: time.Now().UTC(), Version: opt.Version, TZ: opt.TZ}
+	r := &Report{Title: opt.Title, Generated: opt.Generated, Version: opt.Version, TZ: opt.TZ}
+	if r.Generated.IsZero() {
+		r.Generated = time.Now().UTC()
+	}
 	var err error
 	if r.Evidence, err = readEvidence(ctx, db); err != nil {
 		return nil, err
@@ -104,7 +110,16 @@ func runHunt(ctx context.Context, db *sql.DB, hr *HuntResult, src string, opt Bu
 	if err != nil {
 		return err
 	}
+	// The compiler's notes, except where lint already said the same thing
+	// at the same place (a field EVTX never fills).
+	linted := map[string]bool{}
+	for _, l := range hr.Lint {
+		linted[l.Pos] = linted[l.Pos] || l.Code == "never-filled"
+	}
 	for _, n := range res.Notes {
+		if n.Code == "field-not-filled" && linted[posString(n.Pos)] {
+			continue
+		}
 		hr.Lint = append(hr.Lint, LintFinding{Hunt: hr.ID, Pos: posString(n.Pos), Severity: n.Severity, Code: n.Code, Msg: n.Msg})
 	}
 	hr.Columns = res.Columns

@@ -168,7 +168,7 @@ func (c *HuntCommand) Run(ctx context.Context, args []string) error {
 	}
 	r, err := report.Build(ctx, db, hunts, report.BuildOptions{
 		Title: title, Version: Version, TZ: loc, Now: now, From: from, To: to, PathSepInsensitive: *pathSep,
-		Tree: func(ctx context.Context, rowid int64) (*report.TreeNode, error) { return processTree(ctx, st, rowid) },
+		Tree: report.StoreTrees(st),
 	})
 	if err != nil {
 		return err

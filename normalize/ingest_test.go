@@ -2,13 +2,19 @@ package normalize_test
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +122,10 @@ func TestIngestCorpus(t *testing.T) {
 		if starts != int64(len(lines)) {
 			t.Errorf("%d live process-start rows, oracle has %d", starts, len(lines))
 		}
+	})
+
+	t.Run("stop rows vs evtxexport", func(t *testing.T) {
+		checkStopRows(t, db, dir, readManifest(t))
 	})
 
 	t.Run("ingest_files vs reader", func(t *testing.T) {
@@ -450,5 +460,108 @@ func TestInsertAfterAncestryMerge(t *testing.T) {
 	}
 	if after := count(t, st.DB(), "SELECT count(*) FROM xdr_data"); after != before {
 		t.Errorf("rows %d -> %d", before, after)
+	}
+}
+
+// xmlEvent is the part of an evtxexport -f xml event the stop-row check reads.
+type xmlEvent struct {
+	Provider struct {
+		Name string `xml:"Name,attr"`
+	} `xml:"System>Provider"`
+	EventID  int    `xml:"System>EventID"`
+	RecordID uint64 `xml:"System>EventRecordID"`
+	Time     struct {
+		SystemTime string `xml:"SystemTime,attr"`
+	} `xml:"System>TimeCreated"`
+	Channel  string `xml:"System>Channel"`
+	Computer string `xml:"System>Computer"`
+	Data     []struct {
+		Name  string `xml:"Name,attr"`
+		Value string `xml:",chardata"`
+	} `xml:"EventData>Data"`
+}
+
+// checkStopRows decodes every corpus file libevtx can read with evtxexport
+// and checks each live Sysmon 5 / Security 4689 record's PROCESS_STOP row
+// against values derived by hand from the XML.
+func checkStopRows(t *testing.T, db *sql.DB, dir string, man map[string]manifestRow) {
+	t.Helper()
+	if _, err := exec.LookPath("evtxexport"); err != nil {
+		t.Fatalf("evtxexport (libevtx-utils) is required: %v", err)
+	}
+	q := `SELECT _time, event_sub_type, action_process_image_path, action_process_image_name, action_process_os_pid,
+		action_process_username, action_process_user_sid, action_process_termination_code, action_process_termination_date,
+		x_process_guid FROM xdr_data WHERE x_computer = ? AND x_channel = ? AND x_record_id = ? AND x_time_100ns = ? AND x_event_id = ?`
+	total := 0
+	for rel, m := range man {
+		if m.sysmon1 < 0 {
+			continue // libevtx cannot export this file
+		}
+		out, err := exec.Command("evtxexport", "-f", "xml", filepath.Join(dir, filepath.FromSlash(rel))).Output()
+		if err != nil {
+			t.Fatalf("evtxexport %s: %v", rel, err)
+		}
+		// Decode event by event: other events may hold characters XML forbids.
+		for _, block := range bytes.Split(out, []byte("<Event xmlns=")) {
+			if !bytes.Contains(block, []byte("<EventID>5</EventID>")) && !bytes.Contains(block, []byte("<EventID>4689</EventID>")) {
+				continue
+			}
+			var ev xmlEvent
+			if err := xml.Unmarshal(append([]byte("<Event xmlns="), block...), &ev); err != nil {
+				t.Fatalf("%s: evtxexport XML: %v", rel, err)
+			}
+			sysmon := ev.Provider.Name == "Microsoft-Windows-Sysmon" && ev.EventID == 5
+			if !sysmon && !(ev.Provider.Name == "Microsoft-Windows-Security-Auditing" && ev.EventID == 4689) {
+				continue
+			}
+			total++
+			d := map[string]string{}
+			for _, x := range ev.Data {
+				d[x.Name] = x.Value
+			}
+			tc, err := time.Parse(time.RFC3339Nano, ev.Time.SystemTime)
+			if err != nil {
+				t.Fatalf("%s: time %q", rel, ev.Time.SystemTime)
+			}
+			name := fmt.Sprintf("%s#%d", filepath.Base(rel), ev.RecordID)
+			var timeMs, subType, pid int64
+			var path, image, user, sid, guid sql.NullString
+			var code, term sql.NullInt64
+			err = db.QueryRow(q, ev.Computer, ev.Channel, ev.RecordID, tc.UnixNano()/100, ev.EventID).Scan(
+				&timeMs, &subType, &path, &image, &pid, &user, &sid, &code, &term, &guid)
+			if err != nil {
+				t.Errorf("%s: stop row: %v", name, err)
+				continue
+			}
+			wantMs, wantPath, wantUser, wantSID := tc.UnixMilli(), d["ProcessName"], "", ""
+			var wantCode sql.NullInt64
+			if sysmon {
+				ut, err := time.Parse("2006-01-02 15:04:05.000", d["UtcTime"])
+				if err != nil {
+					t.Fatalf("%s: UtcTime %q", name, d["UtcTime"])
+				}
+				wantMs, wantPath, wantUser, wantSID = ut.UnixMilli(), d["Image"], d["User"], sidOf(d["User"])
+				if guidValue(guid.String) != guidValue(d["ProcessGuid"]) {
+					t.Errorf("%s: x_process_guid %q, record %q", name, guid.String, d["ProcessGuid"])
+				}
+			} else {
+				wantUser, wantSID = acct(d["SubjectUserSid"], d["SubjectDomainName"], d["SubjectUserName"]), d["SubjectUserSid"]
+				wantCode = sql.NullInt64{Int64: hexOrDec(t, d["Status"]), Valid: true}
+				if strings.HasPrefix(wantPath, `\Device\Mup\`) {
+					wantPath = `\\` + strings.TrimPrefix(wantPath, `\Device\Mup\`)
+				}
+			}
+			got := []any{timeMs, subType, path.String, image.String, pid, user.String, sid.String, code, term.Int64}
+			want := []any{wantMs, int64(2), wantPath, wantPath[strings.LastIndex(wantPath, `\`)+1:],
+				hexOrDec(t, d["ProcessId"]), wantUser, wantSID, wantCode, wantMs}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: stop row %v, want %v", name, got, want)
+			}
+		}
+	}
+	live := count(t, db, `SELECT count(*) FROM xdr_data WHERE event_sub_type = 2 AND EXISTS (SELECT 1 FROM json_each(x_sources) j
+		WHERE NOT coalesce(json_extract(j.value, '$.recovered'), 0))`)
+	if total == 0 || live != int64(total) {
+		t.Errorf("%d live PROCESS_STOP rows, evtxexport shows %d stop records", live, total)
 	}
 }

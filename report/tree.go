@@ -19,21 +19,35 @@ func StoreTrees(st *normalize.Store) func(ctx context.Context, rowid int64) (*Tr
 		if err != nil {
 			return nil, err
 		}
-		return treeFromStore(t), nil
+		return TreeFromStore(t), nil
 	}
 }
 
-// treeFromStore converts a normalize tree to the report's model.
-func treeFromStore(n *normalize.TreeNode) *TreeNode {
-	if n == nil {
+// TreeFromStore converts a normalize process tree to the report's model.
+// The report model has no Elided/ChildrenOmitted counts; they are dropped.
+// It returns nil for a nil tree and never recurses (chains may be 10,000 deep).
+func TreeFromStore(root *normalize.TreeNode) *TreeNode {
+	if root == nil {
 		return nil
 	}
-	out := &TreeNode{
-		Name: n.Name, Image: n.Image, CommandLine: n.CommandLine, User: n.User, PID: n.PID, Start: n.Start,
-		Synthetic: n.Synthetic, IsMatch: n.IsMatch, CausalityRoot: n.CausalityRoot, Source: n.Source,
+	conv := func(n *normalize.TreeNode) *TreeNode {
+		return &TreeNode{Name: n.Name, Image: n.Image, CommandLine: n.CommandLine, User: n.User, PID: n.PID,
+			Start: n.Start, Synthetic: n.Synthetic, IsMatch: n.IsMatch, CausalityRoot: n.CausalityRoot, Source: n.Source}
 	}
-	for _, c := range n.Children {
-		out.Children = append(out.Children, treeFromStore(c))
+	type pair struct {
+		from *normalize.TreeNode
+		to   *TreeNode
+	}
+	out := conv(root)
+	stack := []pair{{root, out}}
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range p.from.Children {
+			rc := conv(c)
+			p.to.Children = append(p.to.Children, rc)
+			stack = append(stack, pair{c, rc})
+		}
 	}
 	return out
 }

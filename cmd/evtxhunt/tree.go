@@ -235,39 +235,3 @@ func treePID(pid int64) string {
 	}
 	return strconv.FormatInt(pid, 10)
 }
-
-// reportTree converts a normalize process tree to the report's model, for
-// report.BuildOptions.Tree:
-//
-//	Tree: func(ctx context.Context, rowid int64) (*report.TreeNode, error) {
-//		t, err := st.ProcessTree(ctx, rowid)
-//		return reportTree(t), err
-//	}
-//
-// The report model has no Elided/ChildrenOmitted counts; they are dropped.
-// It returns nil for a nil tree and never recurses.
-func reportTree(root *normalize.TreeNode) *report.TreeNode {
-	if root == nil {
-		return nil
-	}
-	conv := func(n *normalize.TreeNode) *report.TreeNode {
-		return &report.TreeNode{Name: n.Name, Image: n.Image, CommandLine: n.CommandLine, User: n.User, PID: n.PID,
-			Start: n.Start, Synthetic: n.Synthetic, IsMatch: n.IsMatch, CausalityRoot: n.CausalityRoot, Source: n.Source}
-	}
-	type pair struct {
-		from *normalize.TreeNode
-		to   *report.TreeNode
-	}
-	out := conv(root)
-	stack := []pair{{root, out}}
-	for len(stack) > 0 {
-		p := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, c := range p.from.Children {
-			rc := conv(c)
-			p.to.Children = append(p.to.Children, rc)
-			stack = append(stack, pair{c, rc})
-		}
-	}
-	return out
-}

@@ -12,6 +12,7 @@ import (
 
 	"evtxhunt/evtx"
 	"evtxhunt/normalize"
+	"evtxhunt/report"
 )
 
 // treeTestDB stores userinit → explorer → cmd (double-clicked .bat) → net
@@ -188,7 +189,7 @@ func TestReportTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := reportTree(nt)
+	rt := report.TreeFromStore(nt)
 	// explorer (the causality actor's parent) > cmd > net (match) > net1.
 	var names []string
 	for n := rt; n != nil; {
@@ -208,7 +209,7 @@ func TestReportTree(t *testing.T) {
 	if got, want := strings.Join(names, " > "), "explorer.exe^ > cmd.exe^ > net.exe* > net1.exe"; got != want {
 		t.Errorf("report tree %q, want %q", got, want)
 	}
-	if reportTree(nil) != nil {
+	if report.TreeFromStore(nil) != nil {
 		t.Errorf("nil tree converted to non-nil")
 	}
 }

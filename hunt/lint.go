@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"evtxhunt/normalize"
 )
@@ -77,6 +78,7 @@ var alwaysKept = map[string]bool{"_time": true, "_insert_time": true, "_product"
 
 var (
 	schemaOnce map[string]bool
+	schemaInit sync.Once
 	// pathLikeRx finds a slash path in a literal: a drive with "/", a
 	// /segment/, or /name.ext of an executable or script.
 	pathLikeRx = regexp.MustCompile(`(?i)(^\*?[a-z]:/|/[a-z0-9 _.$~()\-]*[a-z][a-z0-9 _.$~()\-]*/|/[a-z0-9_.$~\-]+\.(exe|dll|bat|cmd|ps1|vbs|js|lnk|sys|scr|com|hta|msi|zip)\b)`)
@@ -88,14 +90,19 @@ var (
 	scriptRx   = regexp.MustCompile(`(?i)\.(bat|cmd|ps1|psm1|vbs|vbe|js|jse|wsf|hta)\b`)
 )
 
+// schemaFields returns the lower-case names a query may use: the xdr_data
+// schema's fields and evtxhunt's own x_ provenance columns.
 func schemaFields() map[string]bool {
-	if schemaOnce == nil {
-		m := make(map[string]bool, len(normalize.XDRFields))
+	schemaInit.Do(func() {
+		m := make(map[string]bool, len(normalize.XDRFields)+len(normalize.ProvenanceColumns))
 		for _, f := range normalize.XDRFields {
 			m[strings.ToLower(f.Name)] = true
 		}
+		for _, c := range normalize.ProvenanceColumns {
+			m[c.Name] = true
+		}
 		schemaOnce = m
-	}
+	})
 	return schemaOnce
 }
 

@@ -120,6 +120,7 @@ func TestLint(t *testing.T) {
 		{"cmd temp needs all alternatives", `dataset = xdr_data | filter action_process_image_name = "cmd.exe" and (action_process_image_path contains "\Temp\" or action_process_image_path contains "\Tools\")`, nil},
 		{"unknown field", `dataset = xdr_data | filter action_process_image_commandline contains "x"`,
 			[]wantDiag{{1, 29, "warning", LintUnknownField, `did you mean action_process_image_command_line?`}}},
+		{"provenance columns are known", `dataset = xdr_data | filter x_cgo_rule = "inherited" and x_recovered = 1 | fields x_ancestry, x_source_path`, nil},
 		{"alter and comp names", `dataset = xdr_data | alter cmd = lowercase(action_process_image_command_line) | comp count() as n by cmd | filter n > 1 | sort desc n`, nil},
 		{"fields as", `dataset = xdr_data | fields agent_hostname as host | filter host = "a" | sort desc _time`, nil},
 		{"dropped by fields", "dataset = xdr_data | fields agent_hostname | filter agent_id = \"1\"",

@@ -76,10 +76,19 @@ func sqlType(f XDRField) string {
 	}
 }
 
-// IsStored reports whether an xdr_data field is a column of evtxhunt's table.
+// IsStored reports whether a field is a column of evtxhunt's xdr_data table:
+// a stored Cortex field or an x_ provenance column.
 func IsStored(name string) bool {
 	if storedSystemFields[name] {
 		return true
+	}
+	if strings.HasPrefix(name, "x_") {
+		for _, c := range ProvenanceColumns {
+			if c.Name == name {
+				return true
+			}
+		}
+		return false
 	}
 	for _, p := range storedPrefixes {
 		if strings.HasPrefix(name, p) {

@@ -216,3 +216,31 @@ func TestProgressSumsToBytes(t *testing.T) {
 		t.Errorf("progress %d bytes, corpus %d", got, want)
 	}
 }
+
+// TestNoSlack checks that Options.NoSlack turns slack recovery off and leaves
+// the live records alone (libevtx: 565 live, 31 slack records, 27 of them EID 1).
+func TestNoSlack(t *testing.T) {
+	root, _ := readManifest(t)
+	p := filepath.Join(root, "sbousseaden+EVTX-ATTACK-SAMPLES", "AutomatedTestingTools", "PanacheSysmon_vs_AtomicRedTeam01.evtx")
+	for _, tc := range []struct {
+		name      string
+		noSlack   bool
+		recovered int
+	}{{"slack", false, 27}, {"no slack", true, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := []evtx.Want{{Channel: sysmonChannel, EventID: 1}}
+			stats, recs := collect(t, []string{p}, evtx.Options{Want: want, NoSlack: tc.noSlack})
+			live, rec := 0, 0
+			for _, r := range recs {
+				if r.Recovered {
+					rec++
+				} else {
+					live++
+				}
+			}
+			if st := stats[p]; st.Records != 565 || live != 511 || rec != tc.recovered || st.WantedRecovered != rec {
+				t.Errorf("records %d, live EID 1 %d, recovered EID 1 %d (stats %d)", st.Records, live, rec, st.WantedRecovered)
+			}
+		})
+	}
+}

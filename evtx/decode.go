@@ -117,6 +117,49 @@ func (d *chunkDecoder) decode() {
 	}
 }
 
+// count walks a chunk's record headers without decoding any record: the
+// accounting of a file whose channel nobody asked for (every live and slack
+// record is still counted, so nothing goes unaccounted).
+func (d *chunkDecoder) count() {
+	b := d.data
+	if !bytes.Equal(b[:8], chunkMagic) {
+		d.stats.fail("bad chunk magic")
+		return
+	}
+	h := parseChunkHeader(b)
+	hok, dok := checkCRCs(b, h)
+	d.stats.BadHeaderCRC, d.stats.BadDataCRC = !hok, !dok
+	limit := int(min(h.lastRecOff, chunkSize-recordMinSize))
+	off, end := chunkHeaderSize, chunkHeaderSize
+	for off <= limit {
+		size, ok := recordAt(b, off)
+		if !ok {
+			d.stats.RecordsFailed++
+			d.stats.fail("bad record header")
+			break
+		}
+		d.stats.Records++
+		off += size
+		end = off
+	}
+	if d.noSlack {
+		return
+	}
+	for off = end; ; {
+		next := nextRecord(b, off, chunkSize-recordMinSize+1)
+		if next < 0 {
+			break
+		}
+		size, _ := recordAt(b, next)
+		if (next-end)%4 != 0 || !binXMLStart(b[next+recordHeaderLen:next+size-4]) {
+			off = next + 1
+			continue
+		}
+		d.stats.RecordsRecovered++
+		off = next + size
+	}
+}
+
 // setup prepares the golang-evtx chunk: header and template table. The string
 // table is not parsed: golang-evtx reads element names in place and never
 // consults it. A template table failure is counted; templates are then parsed

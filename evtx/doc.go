@@ -57,7 +57,9 @@
 // Unwanted records are counted but never built. A file is skipped (status
 // "skipped", ErrChannelNotWanted) once its first chunk with records holds no
 // record of a wanted channel; deciding on a whole chunk rather than on the
-// first record keeps exported logs that mix channels.
+// first record keeps exported logs that mix channels. The rest of a skipped
+// file is still read, but only its record headers are walked: its live and
+// slack records are counted (its accounting equals libevtx's), none is built.
 //
 // # Parallelism, ordering and memory
 //

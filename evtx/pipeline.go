@@ -124,11 +124,12 @@ func (s *scanner) decode(j job) *chunkDecoder {
 		d.release()
 		s.bufs.Put(&j.buf)
 	}()
-	if j.fs.skip.Load() {
-		return d
-	}
 	if j.trunc {
 		d.stats.fail("truncated chunk")
+	}
+	if j.fs.skip.Load() {
+		d.count()
+		return d
 	}
 	d.decode()
 	return d
@@ -238,9 +239,6 @@ func (s *scanner) readSlots(ctx context.Context, ev *evidence, fs *fileState, st
 		r = rc
 	}
 	for i := 0; ; i++ {
-		if fs.skip.Load() {
-			return nil
-		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -327,8 +325,12 @@ func (s *scanner) consume(ctx context.Context, queue <-chan item) error {
 					reported += n
 				}
 			}
-			if it.fs.skip.Load() || cur == nil {
+			if cur == nil {
 				continue
+			}
+			if it.fs.skip.Load() {
+				// A skipped file's chunks are only counted: no record is delivered.
+				d.records = nil
 			}
 			if err := s.account(cur, d); err != nil {
 				return err

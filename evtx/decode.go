@@ -74,16 +74,48 @@ func (d *chunkDecoder) release() {
 // decode walks the live records up to the header's last record offset, then
 // the slack after them; every record failure is recovered and counted.
 func (d *chunkDecoder) decode() {
+	if !d.checkHeader() {
+		return
+	}
+	d.setup()
+	d.walk(d.record)
+}
+
+// count walks a chunk's record headers without decoding any record: the
+// accounting of a file whose channel nobody asked for (every live and slack
+// record is still counted, so nothing goes unaccounted).
+func (d *chunkDecoder) count() {
+	if !d.checkHeader() {
+		return
+	}
+	d.walk(func(_, _ int, recovered bool) {
+		if recovered {
+			d.stats.RecordsRecovered++
+		} else {
+			d.stats.Records++
+		}
+	})
+}
+
+// checkHeader checks the chunk magic and records the checksum results; it
+// reports false when the slot is no chunk.
+func (d *chunkDecoder) checkHeader() bool {
 	b := d.data
 	if !bytes.Equal(b[:8], chunkMagic) {
 		d.stats.fail("bad chunk magic")
-		return
+		return false
 	}
-	h := parseChunkHeader(b)
-	hok, dok := checkCRCs(b, h)
+	hok, dok := checkCRCs(b, parseChunkHeader(b))
 	d.stats.BadHeaderCRC, d.stats.BadDataCRC = !hok, !dok
-	d.setup()
+	return true
+}
 
+// walk calls visit for each live record (up to the header's last record
+// offset) and then, unless slack recovery is off, for each record found in
+// the slack after them (recovered true).
+func (d *chunkDecoder) walk(visit func(off, size int, recovered bool)) {
+	b := d.data
+	h := parseChunkHeader(b)
 	limit := int(min(h.lastRecOff, chunkSize-recordMinSize))
 	off, end := chunkHeaderSize, chunkHeaderSize
 	for off <= limit {
@@ -95,7 +127,7 @@ func (d *chunkDecoder) decode() {
 			d.stats.fail("bad record header")
 			break
 		}
-		d.record(off, size, false)
+		visit(off, size, false)
 		off += size
 		end = off
 	}
@@ -112,50 +144,7 @@ func (d *chunkDecoder) decode() {
 			off = next + 1
 			continue
 		}
-		d.record(next, size, true)
-		off = next + size
-	}
-}
-
-// count walks a chunk's record headers without decoding any record: the
-// accounting of a file whose channel nobody asked for (every live and slack
-// record is still counted, so nothing goes unaccounted).
-func (d *chunkDecoder) count() {
-	b := d.data
-	if !bytes.Equal(b[:8], chunkMagic) {
-		d.stats.fail("bad chunk magic")
-		return
-	}
-	h := parseChunkHeader(b)
-	hok, dok := checkCRCs(b, h)
-	d.stats.BadHeaderCRC, d.stats.BadDataCRC = !hok, !dok
-	limit := int(min(h.lastRecOff, chunkSize-recordMinSize))
-	off, end := chunkHeaderSize, chunkHeaderSize
-	for off <= limit {
-		size, ok := recordAt(b, off)
-		if !ok {
-			d.stats.RecordsFailed++
-			d.stats.fail("bad record header")
-			break
-		}
-		d.stats.Records++
-		off += size
-		end = off
-	}
-	if d.noSlack {
-		return
-	}
-	for off = end; ; {
-		next := nextRecord(b, off, chunkSize-recordMinSize+1)
-		if next < 0 {
-			break
-		}
-		size, _ := recordAt(b, next)
-		if (next-end)%4 != 0 || !binXMLStart(b[next+recordHeaderLen:next+size-4]) {
-			off = next + 1
-			continue
-		}
-		d.stats.RecordsRecovered++
+		visit(next, size, true)
 		off = next + size
 	}
 }

@@ -41,7 +41,7 @@ trap 'rm -rf "$work"' EXIT
 (cd "$repo" && go build -o "$work/evtxhunt" ./cmd/evtxhunt)
 
 mapfile -d '' files < <(find "$bulk" -type f -print0 | sort -z)
-bytes=$(find "$bulk" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+bytes=$(find "$bulk" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}')
 echo "evtxhunt $(cd "$repo" && git describe --always --dirty 2>/dev/null || echo '?'); collection $bulk: ${#files[@]} files, $((bytes / 1000000)) MB"
 cat "${files[@]}" >/dev/null # warm the page cache
 echo "before: nproc $(nproc), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -80,7 +80,7 @@ echo "  rows in xdr_data: $rows; database (with -wal/-shm): $((dbsize / 1000000)
 
 if [ "$nexport" -gt 0 ]; then
 	sub=("${files[@]:0:nexport}")
-	sbytes=$(stat -c %s "${sub[@]}" | awk '{s += $1} END {print s}')
+	sbytes=$(stat -c %s "${sub[@]}" | awk '{s += $1} END {printf "%.0f\n", s}')
 	export_all() {
 		local f
 		for f in "$@"; do evtxexport -f xml "$f" >/dev/null 2>&1 || echo "evtxexport $f: exit $?" >&2; done

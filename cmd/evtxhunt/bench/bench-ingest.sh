@@ -40,7 +40,7 @@ echo "evtxhunt $(cd "$repo" && git describe --always --dirty 2>/dev/null || echo
 echo "before: nproc $(nproc), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 mapfile -d '' files < <(find "$dir" -type f -print0 | sort -z)
-bytes=$(find "$dir" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+bytes=$(find "$dir" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}')
 cat "${files[@]}" >/dev/null # warm the page cache for both sides
 
 # timed OUT CMD...: run CMD, append "wall cpu status" (seconds) to OUT.

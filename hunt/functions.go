@@ -403,15 +403,25 @@ func xqlToTimestamp(n any, unit ...any) (any, error) {
 	if !ok {
 		return nil, nil
 	}
+	m, err := unitArg("to_timestamp", unit)
+	if err != nil {
+		return nil, err
+	}
+	return int64(math.Round(v * m)), nil
+}
+
+// unitArg returns the milliseconds of the optional unit argument of fn
+// (default SECONDS).
+func unitArg(fn string, unit []any) (float64, error) {
 	u := "SECONDS"
 	if len(unit) > 0 && sqlArg(unit[0]) != nil {
 		u = textOf(sqlArg(unit[0]))
 	}
 	m, ok := unitMillis(u)
 	if !ok {
-		return nil, fmt.Errorf("to_timestamp: unknown unit %q", u)
+		return 0, fmt.Errorf("%s: unknown unit %q", fn, u)
 	}
-	return int64(math.Round(v * m)), nil
+	return m, nil
 }
 
 // xqlToEpoch is to_epoch(ts, unit): epoch milliseconds to an epoch in unit
@@ -421,13 +431,9 @@ func xqlToEpoch(ts any, unit ...any) (any, error) {
 	if !ok {
 		return nil, nil
 	}
-	u := "SECONDS"
-	if len(unit) > 0 && sqlArg(unit[0]) != nil {
-		u = textOf(sqlArg(unit[0]))
-	}
-	m, ok := unitMillis(u)
-	if !ok {
-		return nil, fmt.Errorf("to_epoch: unknown unit %q", u)
+	m, err := unitArg("to_epoch", unit)
+	if err != nil {
+		return nil, err
 	}
 	return int64(math.Floor(v / m)), nil
 }

@@ -261,6 +261,12 @@ func writeIngestSummary(w io.Writer, dbPath string, s normalize.IngestSummary) e
 	if s.MapErrors > 0 {
 		rows = append(rows, []string{"records not mapped (see ingest_files.failures)", n(s.MapErrors)})
 	}
+	if s.Ancestry.Hosts > 0 {
+		rows = append(rows,
+			[]string{"ancestry: hosts rebuilt", strconv.Itoa(s.Ancestry.Hosts)},
+			[]string{"ancestry: 4688 rows merged into Sysmon rows", strconv.Itoa(s.Ancestry.Merged)},
+		)
+	}
 	rows = append(rows, []string{"elapsed", s.Elapsed.Round(time.Millisecond).String()})
 	for _, r := range rows {
 		if err := t.Append(r); err != nil {

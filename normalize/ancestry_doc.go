@@ -1,6 +1,6 @@
 package normalize
 
-// The ancestry pass, for analysts and for SCHEMA.md (xdr-model.md §2 is the
+// The ancestry pass, for analysts and for the README (xdr-model.md §2 is the
 // specification; this is what the code does).
 //
 // RebuildAncestry runs after every ingest, one host (agent_id) at a time, in

@@ -5,7 +5,7 @@
 //
 // FromRecord maps one record to an Event (column name -> value); Open, Insert
 // and Ingest manage the database, whose tables, columns and dedup rules are
-// described in SCHEMA.md.
+// described in the README ("The database schema").
 //
 // It may import evtxhunt/evtx and nothing else of evtxhunt.
 package normalize

@@ -89,6 +89,7 @@ type column struct {
 	kind kind
 	enum *EnumTable // for kArray: the ENUM of the elements
 	path bool       // a *_path / *_command_line / *_cwd field (path-sep mode)
+	text bool       // a stored TEXT column: its values are TEXT or NULL
 }
 
 // relation is one CTE: its name, visible columns and hidden columns.
@@ -346,6 +347,7 @@ var baseColumns = func() []column {
 			col.kind = kInt
 		case c.SQLType == "TEXT":
 			col.kind = kText
+			col.text = true
 		}
 		if isXDR {
 			col.enum = EnumFor(c.Name)
@@ -892,6 +894,7 @@ func (b *builder) join(s *JoinStage, rel *relation, ci bool, w *Window) (*relati
 			exprs = append(exprs, ra+"."+quoteIdent(c.name))
 		default: // right: the inner (sub-query) column wins
 			c.name = out.cols[i].name
+			c.text = c.text && out.cols[i].text // a left join mixes both sides
 			out.cols[i] = c
 			inner := ra + "." + quoteIdent(right.cols[indexFold(right.cols, c.name)].name)
 			if kw == "LEFT JOIN" {
@@ -953,7 +956,9 @@ func (b *builder) union(s *UnionStage, rel *relation, ci bool, w *Window) (*rela
 	}
 	out := &relation{cols: append([]column(nil), rel.cols...)}
 	for _, c := range right.cols {
-		if indexFold(out.cols, c.name) < 0 {
+		if i := indexFold(out.cols, c.name); i >= 0 {
+			out.cols[i].text = out.cols[i].text && c.text // both sides' values
+		} else {
 			out.cols = append(out.cols, c)
 		}
 	}

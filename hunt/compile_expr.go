@@ -14,6 +14,7 @@ type val struct {
 	enum *EnumTable
 	path bool
 	null bool // the literal null
+	text bool // a plain reference to a stored TEXT column (see column.text)
 }
 
 // scope resolves field names to SQL column references.
@@ -170,7 +171,7 @@ func (c *exprCtx) expr(e Expr) (val, error) {
 // evtxhunt never fills (NULL, with a note); a bare ENUM name; else an error.
 func (c *exprCtx) ident(x *Ident) (val, error) {
 	if ref, col, ok := c.sc.lookup(x.Name); ok {
-		return val{sql: ref, kind: col.kind, enum: col.enum, path: col.path}, nil
+		return val{sql: ref, kind: col.kind, enum: col.enum, path: col.path, text: col.text && col.kind == kText}, nil
 	}
 	if ok, err := c.b.absentField(x.Name, x.At); err != nil || ok {
 		return val{sql: "NULL"}, err
@@ -393,6 +394,9 @@ func (c *exprCtx) matchLiteral(f val, s *StringLit, extra int64) val {
 		flags |= matchPathSep
 		*c.used = true
 	}
+	if sql, ok := c.nativeMatch(f, pattern, flags); ok {
+		return boolVal(sql)
+	}
 	if flags == 0 {
 		// Exact, case-sensitive, no wildcard: plain SQL equality.
 		return boolVal("(" + f.sql + " = " + c.b.param(pattern) + ")")
@@ -494,7 +498,17 @@ func (c *exprCtx) in(x *InExpr) (val, error) {
 		return val{}, errAt(x.At, "empty in list")
 	}
 	var parts []string
-	for _, e := range x.List {
+	list := x.List
+	if plain, rest := c.plainStrings(f, list); len(plain) > 1 {
+		flags := int64(0)
+		if c.ci {
+			flags = matchFold
+		}
+		if sql, ok := c.nativeIn(f, plain, flags); ok {
+			parts, list = append(parts, sql), rest
+		}
+	}
+	for _, e := range list {
 		v, err := c.equalTo(f, e)
 		if err != nil {
 			return val{}, err
@@ -506,6 +520,20 @@ func (c *exprCtx) in(x *InExpr) (val, error) {
 		s = "(NOT " + s + ")"
 	}
 	return boolVal(s), nil
+}
+
+// plainStrings splits an in list into the values of its string literals
+// that hold no wildcard (and are not path-normalised), and the other items.
+func (c *exprCtx) plainStrings(f val, list []Expr) (plain []string, rest []Expr) {
+	for _, e := range list {
+		s, ok := unparen(e).(*StringLit)
+		if !ok || (!s.Triple && strings.Contains(s.Value, "*")) || (c.pathSep && f.path) {
+			rest = append(rest, e)
+			continue
+		}
+		plain = append(plain, s.Value)
+	}
+	return plain, rest
 }
 
 // inSub compiles X [not] in (sub-query): membership in the first column of

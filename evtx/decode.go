@@ -42,7 +42,16 @@ type chunkDecoder struct {
 
 	locators map[int32]*locator
 	trees    map[int32]*gevtx.Node
+	xtmpls   map[int]*xtmpl // templates parsed by the fast path, by data offset
+	libReady bool           // golang-evtx's chunk is set up
+	tableOK  bool           // the fast path parsed every template of the template table
 	budget   budget
+
+	// fallbacks counts the records the fast path left to golang-evtx, and
+	// fallbacksBuilt those of them golang-evtx then built.
+	fallbacks, fallbacksBuilt int
+	// noFast turns the fast path off (tests compare both paths).
+	noFast bool
 }
 
 // DecodeChunk decodes one EVTX chunk held in data (shorter data is treated
@@ -68,7 +77,7 @@ func newChunkDecoder(data []byte, f filter, noSlack bool, base int64, index int,
 // release drops the references to the chunk buffer and parsed templates
 // once the records have been built, so the buffer can be reused.
 func (d *chunkDecoder) release() {
-	d.data, d.c, d.locators, d.trees = nil, gevtx.Chunk{}, nil, nil
+	d.data, d.c, d.locators, d.trees, d.xtmpls = nil, gevtx.Chunk{}, nil, nil, nil
 }
 
 // decode walks the live records up to the header's last record offset, then
@@ -77,7 +86,7 @@ func (d *chunkDecoder) decode() {
 	if !d.checkHeader() {
 		return
 	}
-	d.setup()
+	d.prepare()
 	d.walk(d.record)
 }
 
@@ -147,6 +156,49 @@ func (d *chunkDecoder) walk(visit func(off, size int, recovered bool)) {
 		visit(next, size, true)
 		off = next + size
 	}
+}
+
+// prepare parses the templates of the chunk's template table with the fast
+// path. golang-evtx's own parse of the table (setup) is put off until a
+// record needs golang-evtx, unless one of these templates is refused: then
+// it runs at once, so a broken template table is counted as before.
+func (d *chunkDecoder) prepare() {
+	if d.noFast {
+		d.lib()
+		return
+	}
+	le := binary.LittleEndian
+	for i := 0; i < 32; i++ {
+		off := int32(le.Uint32(d.data[384+4*i:]))
+		if off > 0 && d.template(int(off)) == nil {
+			d.lib()
+			return
+		}
+	}
+	d.tableOK = true
+}
+
+// lib makes sure golang-evtx's chunk is set up. When the fast path has
+// parsed the whole template table, golang-evtx's table is left empty:
+// golang-evtx then parses a record's template from the record's own
+// template instance (the same definition bytes) instead of parsing every
+// template of the chunk for one record.
+func (d *chunkDecoder) lib() {
+	if d.libReady {
+		return
+	}
+	d.libReady = true
+	if !d.tableOK {
+		d.setup()
+		return
+	}
+	d.c = gevtx.NewChunk()
+	d.c.Data = d.data
+	d.c.Offset = d.base
+	_ = catch(func() error {
+		d.c.ParseChunkHeader(d.reader())
+		return nil
+	})
 }
 
 // setup prepares the golang-evtx chunk: header and template table. The string
@@ -254,6 +306,11 @@ func reason(err error) string {
 // build parses the BinXML of the record at off with golang-evtx and fills rec
 // from the System element and EventData/UserData.
 func (d *chunkDecoder) build(off int, rec *Record) error {
+	if !d.noFast && d.fastBuild(off, rec) {
+		return nil
+	}
+	d.fallbacks++
+	d.lib()
 	d.budget.startRecord()
 	r := d.reader()
 	if _, err := r.Seek(int64(off+recordHeaderLen), io.SeekStart); err != nil {
@@ -295,6 +352,7 @@ func (d *chunkDecoder) build(off int, rec *Record) error {
 			userData(part, rec.Data)
 		}
 	}
+	d.fallbacksBuilt++
 	return nil
 }
 

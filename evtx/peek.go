@@ -155,6 +155,12 @@ func (d *chunkDecoder) locator(dataOff int32) *locator {
 }
 
 func (d *chunkDecoder) buildLocator(dataOff int32) *locator {
+	if d.noFast {
+		d.lib()
+	} else if t := d.template(int(dataOff)); t != nil {
+		return xlocator(t)
+	}
+	d.lib()
 	td, ok := d.c.TemplateTable[dataOff]
 	if !ok {
 		if dataOff < chunkHeaderSize || int(dataOff) >= len(d.data) {
@@ -218,6 +224,52 @@ func slotOf(n *gevtx.Node) (slot, bool) {
 			return slot{}, false
 		}
 		sb.WriteString(vt.String())
+	}
+	return slot{literal: sb.String(), sub: -1}, true
+}
+
+// xlocator is buildLocator over a template parsed by the fast path.
+func xlocator(t *xtmpl) *locator {
+	event := xchild(&t.root, "Event")
+	system := xchild(event, "System")
+	ch, eid := xchild(system, "Channel"), xchild(system, "EventID")
+	if ch == nil || eid == nil {
+		return nil
+	}
+	var l locator
+	var ok bool
+	if l.channel, ok = xslot(ch); !ok {
+		return nil
+	}
+	if l.eventID, ok = xslot(eid); !ok {
+		return nil
+	}
+	return &l
+}
+
+func xchild(e *xelem, name string) *xelem {
+	if e == nil {
+		return nil
+	}
+	for _, c := range e.children {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// xslot is slotOf over a fast-path element.
+func xslot(e *xelem) (slot, bool) {
+	if len(e.content) == 1 && e.content[0].kind == kindSub {
+		return slot{sub: e.content[0].sub}, true
+	}
+	var sb strings.Builder
+	for _, it := range e.content {
+		if it.kind != kindText {
+			return slot{}, false
+		}
+		sb.WriteString(it.text)
 	}
 	return slot{literal: sb.String(), sub: -1}, true
 }

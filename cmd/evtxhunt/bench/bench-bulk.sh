@@ -13,6 +13,8 @@
 #   BULK_MIB=2048                size of a generated collection, MiB
 #   BULK_FILE_MIB=64             size of one generated file, MiB
 #   EXPORT_FILES=2               files given to evtxexport for scale (0: skip)
+#   INGEST_ARGS=                 extra ingest flags, e.g. --no-ancestry to see
+#                                what the ancestry rebuild adds
 # Steps: build evtxhunt (not timed), read the collection once to warm the
 # page cache, then `/usr/bin/time -v evtxhunt ingest --quiet --db DB BULK_DIR`
 # into a fresh database. Reported: wall time, MB/s (input bytes / wall),
@@ -66,12 +68,15 @@ summary() {
 }
 
 st=0
-/usr/bin/time -v -o "$work/ingest.time" "$work/evtxhunt" ingest --quiet --db "$work/bulk.db" "$bulk" >"$work/ingest.out" 2>"$work/ingest.err" || st=$?
+read -r -a extra <<<"${INGEST_ARGS:-}"
+echo "+ /usr/bin/time -v evtxhunt ingest --quiet ${extra[*]} --db DB $bulk"
+/usr/bin/time -v -o "$work/ingest.time" "$work/evtxhunt" ingest --quiet "${extra[@]}" --db "$work/bulk.db" "$bulk" >"$work/ingest.out" 2>"$work/ingest.err" || st=$?
 if [ "$st" != 0 ]; then
 	echo "bench-bulk: evtxhunt ingest exited $st:" >&2
 	cat "$work/ingest.err" >&2
 fi
 summary "evtxhunt ingest (exit $st)" "$bytes" "$work/ingest.time"
+sed 's/^/  | /' "$work/ingest.out"
 rss=$(field "$work/ingest.time" 'Maximum resident set size')
 awk -v rss="$rss" 'BEGIN { printf "  peak RSS target <= 256 MiB: %s (%.1f MiB)\n", (rss / 1024 <= 256) ? "met" : "MISSED", rss / 1024 }'
 rows=$(sqlite3 "$work/bulk.db" 'SELECT count(*) FROM xdr_data' 2>/dev/null || echo '?')

@@ -247,15 +247,7 @@ func (c *exprCtx) binary(x *Binary) (val, error) {
 	op := strings.ToLower(strings.Join(strings.Fields(x.Op), " "))
 	switch op {
 	case "and", "or":
-		l, err := c.expr(x.X)
-		if err != nil {
-			return val{}, err
-		}
-		r, err := c.expr(x.Y)
-		if err != nil {
-			return val{}, err
-		}
-		return boolVal("(" + l.sql + " " + strings.ToUpper(op) + " " + r.sql + ")"), nil
+		return c.chain(op, x)
 	case "=", "!=", "<>":
 		v, err := c.equal(x.X, x.Y)
 		if err != nil {
@@ -463,7 +455,14 @@ func (c *exprCtx) regex(xe, ye Expr) (val, error) {
 	if err != nil {
 		return val{}, err
 	}
-	return boolVal("xql_regex(" + f.sql + ", " + p.sql + ", " + c.b.param(sqlBool(c.ci)) + ")"), nil
+	call := "xql_regex(" + f.sql + ", " + p.sql + ", " + c.b.param(sqlBool(c.ci)) + ")"
+	if s, ok := unparen(ye).(*StringLit); ok {
+		if pre := c.regexPrefilter(f, s.Value); pre != "" {
+			// Only values holding the pattern's literals can match.
+			return boolVal("(CASE WHEN " + f.sql + " IS NULL THEN NULL WHEN " + pre + " THEN " + call + " ELSE 0 END)"), nil
+		}
+	}
+	return boolVal(call), nil
 }
 
 // incidr compiles X incidr "cidr[, cidr…]".

@@ -1,6 +1,9 @@
 package hunt
 
-import "strings"
+import (
+	"regexp/syntax"
+	"strings"
+)
 
 // Native SQL for string-literal tests. Every call of a Go function from
 // SQLite (xql_match) costs a cgo callback and reflection, so a test of a
@@ -101,4 +104,142 @@ func (c *exprCtx) nativeIn(f val, patterns []string, flags int64) (string, bool)
 	}
 	return "(" + f.sql + " COLLATE NOCASE IN " + list + " OR " + c.foldGuard(f) + " AND (" +
 		strings.Join(slow, " OR ") + "))", true
+}
+
+// exprCost ranks a condition for evaluation order: 2 when it holds a
+// regular expression, 1 when it calls a function, else 0 (column tests,
+// mostly native SQL).
+func exprCost(e Expr) int {
+	cost := 0
+	Inspect(e, func(n Node) bool {
+		switch x := n.(type) {
+		case *Binary:
+			switch strings.ToLower(strings.Join(strings.Fields(x.Op), " ")) {
+			case "~=", "!~=":
+				cost = 2
+			case "incidr", "not incidr", "incidr6", "not incidr6":
+				cost = max(cost, 1)
+			}
+		case *Call, *JSONPath:
+			cost = max(cost, 1)
+		case *InExpr:
+			if x.Sub != nil {
+				cost = max(cost, 1)
+			}
+		}
+		return true
+	})
+	return cost
+}
+
+// chain compiles a run of the same operator (and / or) with its terms in
+// order of cost: SQLite evaluates them as written and stops at the first
+// false (true) term, so cheap native tests spare the regular expressions.
+// Both operators are commutative under SQL's three-valued logic, so the
+// result is the same; parentheses of other operators are kept.
+func (c *exprCtx) chain(op string, x *Binary) (val, error) {
+	var terms []Expr
+	var walk func(e Expr)
+	walk = func(e Expr) {
+		if b, ok := unparen(e).(*Binary); ok && strings.EqualFold(strings.TrimSpace(b.Op), op) {
+			walk(b.X)
+			walk(b.Y)
+			return
+		}
+		terms = append(terms, e)
+	}
+	walk(x.X)
+	walk(x.Y)
+	sqls := make([][]string, 3)
+	for _, t := range terms {
+		v, err := c.expr(t)
+		if err != nil {
+			return val{}, err
+		}
+		k := exprCost(t)
+		sqls[k] = append(sqls[k], v.sql)
+	}
+	all := append(append(sqls[0], sqls[1]...), sqls[2]...)
+	return boolVal("(" + strings.Join(all, " "+strings.ToUpper(op)+" ") + ")"), nil
+}
+
+// regexLiteral is a substring every match of a regular expression holds.
+type regexLiteral struct {
+	text string
+	fold bool // compared ignoring case
+}
+
+// requiredLiterals returns the ASCII literals (2 bytes or more) that every
+// match of the RE2 pattern contains, found in the top-level concatenation
+// of its syntax tree; nil when there are none or the pattern does not
+// parse.
+func requiredLiterals(pattern string, foldCase bool) []regexLiteral {
+	if foldCase {
+		pattern = "(?i)" + pattern
+	}
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	var out []regexLiteral
+	var walk func(re *syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		switch re.Op {
+		case syntax.OpLiteral:
+			s := string(re.Rune)
+			if len(s) >= 2 && nativeFoldable(s) {
+				out = append(out, regexLiteral{text: s, fold: re.Flags&syntax.FoldCase != 0})
+			}
+		case syntax.OpCapture, syntax.OpPlus:
+			walk(re.Sub[0])
+		case syntax.OpRepeat:
+			if re.Min >= 1 {
+				walk(re.Sub[0])
+			}
+		case syntax.OpConcat:
+			for _, s := range re.Sub {
+				walk(s)
+			}
+		}
+	}
+	walk(re)
+	return out
+}
+
+// Runes outside ASCII that Go's case-insensitive regexp matching treats as
+// ASCII letters (unicode.SimpleFold orbits of k and s).
+const (
+	regexFoldKelvin = "\u212a" // KELVIN SIGN ~ k
+	regexFoldLongS  = "\u017f" // LATIN SMALL LETTER LONG S ~ s
+)
+
+// regexPrefilter returns a native condition that is true (never NULL) for
+// every non-NULL text value that can match the pattern, or "" when the
+// pattern holds no usable literal. A case-insensitive literal is tested on
+// lower(value); values holding a rune that Go folds to an ASCII letter pass
+// unconditionally.
+func (c *exprCtx) regexPrefilter(f val, pattern string) string {
+	if !f.text {
+		return ""
+	}
+	lits := requiredLiterals(pattern, c.ci)
+	if len(lits) == 0 {
+		return ""
+	}
+	var tests []string
+	guard := false
+	for _, l := range lits {
+		if l.fold {
+			tests = append(tests, "instr(lower("+f.sql+"), "+c.b.param(strings.ToLower(l.text))+") > 0")
+			guard = true
+		} else {
+			tests = append(tests, "instr("+f.sql+", "+c.b.param(l.text)+") > 0")
+		}
+	}
+	cond := strings.Join(tests, " AND ")
+	if guard {
+		cond = "(" + cond + ") OR ifnull(instr(" + f.sql + ", " + c.b.param(regexFoldKelvin) + ") + instr(" +
+			f.sql + ", " + c.b.param(regexFoldLongS) + "), 0) > 0"
+	}
+	return cond
 }

@@ -24,7 +24,7 @@ var foldRows = []beTestRow{
 	{ // r3
 		"_time": int64(3000), "event_type": int64(1), "event_sub_type": int64(1), "agent_hostname": "h3",
 		"action_process_image_name":         "ÇMD.EXE",
-		"action_process_image_command_line": "a\u212ab",
+		"action_process_image_command_line": "a\u212ab \u017fys",
 	},
 	{ // r4: nulls
 		"_time": int64(4000), "event_type": int64(1), "event_sub_type": int64(1), "agent_hostname": "h4",
@@ -62,6 +62,16 @@ var foldCases = []struct {
 	{"cs contains", `config case_sensitive = true | filter action_process_image_command_line contains "NVOKE"`, "r1", "instr("},
 	{"cs contains non-ascii", "config case_sensitive = true | filter action_process_image_command_line contains \"\u212a\"", "r3", "instr("},
 	{"cs not contains", `config case_sensitive = true | filter action_process_image_command_line not contains "nvoke"`, "r1 r3", "instr("},
+	// regular expressions: (?i) in Go matches K (U+212A) for k and ſ (U+017F) for s
+	{"regex prefilter", `filter action_process_image_command_line ~= "nvoke"`, "r1 r2", "CASE WHEN"},
+	{"regex kelvin", `filter action_process_image_command_line ~= "akb"`, "r3", "CASE WHEN"},
+	{"regex long s", `filter action_process_image_command_line ~= "sys$"`, "r3", "CASE WHEN"},
+	{"regex long s case-sensitive", `config case_sensitive = true | filter action_process_image_command_line ~= "sys"`, "", "CASE WHEN"},
+	{"regex inline fold case-sensitive", `config case_sensitive = true | filter action_process_image_command_line ~= "(?i)SYS"`, "r3", "CASE WHEN"},
+	{"regex two literals", `filter action_process_image_command_line ~= "^run\s+\S?nvoke"`, "r1", "CASE WHEN"},
+	{"regex negated drops null", `filter action_process_image_command_line !~= "nvoke"`, "r3", "CASE WHEN"},
+	{"regex in or under not", `filter not (action_process_image_command_line ~= "nvoke" or agent_hostname = "h9")`, "r3", "CASE WHEN"},
+	{"regex without literal", `filter action_process_image_command_line ~= "[a-z]"`, "r1 r2 r3", "xql_regex"},
 	{"alter value stays on xql_match", `alter n = concat(action_process_image_name, "") | filter n = "kill.exe"`, "r1 r2 r5", "xql_match"},
 }
 
@@ -84,5 +94,59 @@ func TestSemanticsFolding(t *testing.T) {
 				t.Errorf("%s: SQL lacks %q:\n%.800s", tc.query, tc.sql, res.SQL)
 			}
 		})
+	}
+}
+
+func TestRequiredLiterals(t *testing.T) {
+	tests := []struct {
+		pattern string
+		fold    bool
+		want    string // "text/f" for a case-insensitive literal, space-separated
+	}{
+		{`\bnet1?(\.exe)?\s+use\s`, true, "net/f use/f"},
+		{`\bnet1?(\.exe)?\s+use\s`, false, "net use"},
+		{`davclnt\.dll,\s*DavSetCookie`, false, "davclnt.dll, DavSetCookie"},
+		{`(\\AppData\\Temp\\|\\DavWWWRoot\\)[^,]*\.dll\S*\s*,`, false, ".dll"},
+		{`a|bc`, false, ""},
+		{`(abc)+x(de)*(fg){2}`, false, "abc fg"},
+		{`(?i)ab(?-i)CD`, false, "ab/f CD"},
+		{`x`, false, ""},
+		{`caf\x{e9}`, false, ""},
+		{`[`, false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.pattern, func(t *testing.T) {
+			var got []string
+			for _, l := range requiredLiterals(tc.pattern, tc.fold) {
+				s := l.text
+				if l.fold {
+					s = strings.ToLower(s) + "/f"
+				}
+				got = append(got, s)
+			}
+			if g := strings.Join(got, " "); g != tc.want {
+				t.Errorf("requiredLiterals(%q, %v) = %q, want %q", tc.pattern, tc.fold, g, tc.want)
+			}
+		})
+	}
+}
+
+func TestConjunctOrder(t *testing.T) {
+	q, err := Parse(`filter action_process_image_command_line ~= "nvoke" and (agent_hostname = "h1" or action_process_image_command_line ~= "x") and action_process_image_name = "kill.exe"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := beNewTestDB(t, foldRows)
+	res, err := Run(context.Background(), db, q, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := beRowLabels(t, res); got != "r1" {
+		t.Errorf("rows [%s], want [r1]", got)
+	}
+	name := strings.Index(res.SQL, "COLLATE NOCASE")
+	regex := strings.Index(res.SQL, "xql_regex")
+	if name < 0 || regex < 0 || name > regex {
+		t.Errorf("the image-name test should come before the regular expressions:\n%s", res.SQL[strings.Index(res.SQL, "WHERE"):])
 	}
 }

@@ -17,6 +17,10 @@ import (
 
 var errUnsupported = errors.New("binxml: not handled by the fast path")
 
+// errMalformed is a template that golang-evtx's parse is certain to refuse
+// too (a read past the chunk, a bad fragment header, an unknown token...).
+var errMalformed = errors.New("binxml: malformed template")
+
 // Item kinds of element content and attribute values.
 const (
 	kindText byte = iota // ValueText (literal text)
@@ -66,7 +70,7 @@ type templateParser struct {
 
 func (tp *templateParser) need(n int) {
 	if n < 0 || tp.p < 0 || tp.p+n > len(tp.b) {
-		panic(errUnsupported)
+		panic(errMalformed)
 	}
 	tp.work += n
 }
@@ -98,12 +102,12 @@ func (tp *templateParser) name(off uint32) string {
 	inline := int64(off) == int64(tp.p)
 	at := int(off)
 	if int64(off) > int64(len(tp.b)) || at+8 > len(tp.b) {
-		panic(errUnsupported)
+		panic(errMalformed)
 	}
 	n := int(binary.LittleEndian.Uint16(tp.b[at+6:]))
 	end := at + 8 + 2*(n+1)
 	if end > len(tp.b) {
-		panic(errUnsupported)
+		panic(errMalformed)
 	}
 	tp.work += end - at
 	s := utf16String(tp.b[at+8 : end])
@@ -123,7 +127,7 @@ func parseTemplate(b []byte, off int) (*xtmpl, int) {
 	tp.p += 16 // GUID
 	size := int(int32(tp.u32()))
 	if tp.u8() != 0x0f {
-		panic(errUnsupported)
+		panic(errMalformed)
 	}
 	tp.need(3)
 	tp.p += 3
@@ -167,8 +171,10 @@ func (tp *templateParser) body(root *xelem, depID bool) {
 			stack = stack[:len(stack)-1]
 		case 0x05, 0x45, 0x08, 0x48, 0x09, 0x49, 0x0d, 0x0e:
 			top.content = append(top.content, tp.item(tok))
-		default: // CDATA, PI, nested template instance, fragment header, unknown
+		case 0x0c, 0x0f: // nested template instance, fragment header
 			panic(errUnsupported)
+		default: // CDATA, PI, unknown: golang-evtx has no case for them
+			panic(errMalformed)
 		}
 	}
 }
@@ -187,9 +193,9 @@ func (tp *templateParser) elementStart(tok byte, depID bool) *xelem {
 		for {
 			at := tp.u8()
 			if at != 0x06 && at != 0x46 {
-				panic(errUnsupported)
+				panic(errMalformed)
 			}
-			a := xattr{name: tp.name(tp.u32())}
+			a := xattr{name: tp.attrName(tp.u32())}
 			vt := tp.u8()
 			switch vt {
 			case 0x05, 0x45, 0x0d, 0x0e:
@@ -205,9 +211,23 @@ func (tp *templateParser) elementStart(tok byte, depID bool) *xelem {
 	}
 	tp.need(1)
 	if c := tp.b[tp.p]; c != 0x02 && c != 0x03 {
-		panic(errUnsupported)
+		panic(errMalformed)
 	}
 	return e
+}
+
+// attrName reads an attribute name; golang-evtx ignores errors there, so a
+// bad one is only unsupported.
+func (tp *templateParser) attrName(off uint32) string {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == errMalformed {
+				p = errUnsupported
+			}
+			panic(p)
+		}
+	}()
+	return tp.name(off)
 }
 
 // item reads a value text, reference or substitution token (tok already read).
@@ -215,7 +235,7 @@ func (tp *templateParser) item(tok byte) xitem {
 	switch tok {
 	case 0x05, 0x45:
 		if tp.u8() != 0x01 {
-			panic(errUnsupported)
+			panic(errMalformed)
 		}
 		n := int(int16(tp.u16()))
 		if n < 0 {

@@ -43,9 +43,12 @@ type chunkDecoder struct {
 	locators map[int32]*locator
 	trees    map[int32]*gevtx.Node
 	xtmpls   map[int]*xtmpl // templates parsed by the fast path, by data offset
-	libReady bool           // golang-evtx's chunk is set up
-	tableOK  bool           // the fast path parsed every template of the template table
-	budget   budget
+	// malformed holds the data offsets of templates the fast path refused
+	// where golang-evtx's parse is certain to fail too.
+	malformed map[int]bool
+	libReady  bool // golang-evtx's chunk is set up
+	tableOK   bool // the fast path parsed every template of the template table
+	budget    budget
 
 	// fallbacks counts the records the fast path left to golang-evtx, and
 	// fallbacksBuilt those of them golang-evtx then built.
@@ -77,7 +80,7 @@ func newChunkDecoder(data []byte, f filter, noSlack bool, base int64, index int,
 // release drops the references to the chunk buffer and parsed templates
 // once the records have been built, so the buffer can be reused.
 func (d *chunkDecoder) release() {
-	d.data, d.c, d.locators, d.trees, d.xtmpls = nil, gevtx.Chunk{}, nil, nil, nil
+	d.data, d.c, d.locators, d.trees, d.xtmpls, d.malformed = nil, gevtx.Chunk{}, nil, nil, nil, nil
 }
 
 // decode walks the live records up to the header's last record offset, then

@@ -45,13 +45,20 @@ func (d *chunkDecoder) template(dataOff int) *xtmpl {
 	}
 	var t *xtmpl
 	if dataOff >= chunkHeaderSize && dataOff < len(d.data) && d.budget.chunk > 0 {
-		_ = catch(func() error {
+		func() {
+			defer func() {
+				if p := recover(); p != nil && p == errMalformed {
+					if d.malformed == nil {
+						d.malformed = map[int]bool{}
+					}
+					d.malformed[dataOff] = true
+				}
+			}()
 			var work int
 			t, work = parseTemplate(d.data, dataOff)
 			d.budget.chunk -= int64(work)
 			d.budget.chunkUsed += int64(work)
-			return nil
-		})
+		}()
 	}
 	d.xtmpls[dataOff] = t
 	return t

@@ -159,6 +159,9 @@ func (d *chunkDecoder) buildLocator(dataOff int32) *locator {
 		d.lib()
 	} else if t := d.template(int(dataOff)); t != nil {
 		return xlocator(t)
+	} else if d.malformed[int(dataOff)] && d.c.TemplateTable[dataOff].Elements == nil {
+		// golang-evtx's parse below would fail too, after reading it all.
+		return nil
 	}
 	d.lib()
 	td, ok := d.c.TemplateTable[dataOff]

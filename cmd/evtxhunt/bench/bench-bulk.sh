@@ -19,7 +19,8 @@
 # page cache, then `/usr/bin/time -v evtxhunt ingest --quiet --db DB BULK_DIR`
 # into a fresh database. Reported: wall time, MB/s (input bytes / wall),
 # the cores used ((user + sys) / wall), MB/s per core (input / (user + sys)),
-# peak RSS, rows stored, database size; and the same for `evtxexport -f xml`
+# peak RSS (and an RSS sample every second, to see in which phase it peaks),
+# rows stored, database size; and the same for `evtxexport -f xml`
 # over the first EXPORT_FILES files, one after the other.
 set -euo pipefail
 
@@ -70,7 +71,17 @@ summary() {
 st=0
 read -r -a extra <<<"${INGEST_ARGS:-}"
 echo "+ /usr/bin/time -v evtxhunt ingest --quiet ${extra[*]} --db DB $bulk"
-/usr/bin/time -v -o "$work/ingest.time" "$work/evtxhunt" ingest --quiet "${extra[@]}" --db "$work/bulk.db" "$bulk" >"$work/ingest.out" 2>"$work/ingest.err" || st=$?
+/usr/bin/time -v -o "$work/ingest.time" "$work/evtxhunt" ingest --quiet "${extra[@]}" --db "$work/bulk.db" "$bulk" >"$work/ingest.out" 2>"$work/ingest.err" &
+tpid=$!
+# Sample the RSS of evtxhunt (the child of time) every second: "seconds KiB".
+t0=$(date +%s)
+while kill -0 "$tpid" 2>/dev/null; do
+	for c in $(pgrep -P "$tpid"); do
+		echo "$(($(date +%s) - t0)) $(awk '/^VmRSS/ {print $2}' "/proc/$c/status" 2>/dev/null)"
+	done
+	sleep 1
+done >"$work/rss"
+wait "$tpid" || st=$?
 if [ "$st" != 0 ]; then
 	echo "bench-bulk: evtxhunt ingest exited $st:" >&2
 	cat "$work/ingest.err" >&2
@@ -79,6 +90,9 @@ summary "evtxhunt ingest (exit $st)" "$bytes" "$work/ingest.time"
 sed 's/^/  | /' "$work/ingest.out"
 rss=$(field "$work/ingest.time" 'Maximum resident set size')
 awk -v rss="$rss" 'BEGIN { printf "  peak RSS target <= 256 MiB: %s (%.1f MiB)\n", (rss / 1024 <= 256) ? "met" : "MISSED", rss / 1024 }'
+awk 'NF == 2 { if ($2 > m) { m = $2; at = $1 } last = $1; line = line sprintf(" %d:%d", $1, $2 / 1024) }
+	NR % 10 == 0 { print "  RSS (s:MiB)" line; line = "" }
+	END { if (line != "") print "  RSS (s:MiB)" line; printf "  sampled peak %.1f MiB at %d s of %d s\n", m / 1024, at, last }' "$work/rss"
 rows=$(sqlite3 "$work/bulk.db" 'SELECT count(*) FROM xdr_data' 2>/dev/null || echo '?')
 dbsize=$(du -cb "$work"/bulk.db* | tail -1 | cut -f1)
 echo "  rows in xdr_data: $rows; database (with -wal/-shm): $((dbsize / 1000000)) MB"

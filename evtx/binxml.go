@@ -3,8 +3,8 @@ package evtx
 import (
 	"encoding/binary"
 	"errors"
-	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // This file parses BinXML template definitions without golang-evtx (whose
@@ -270,9 +270,13 @@ func (tp *templateParser) item(tok byte) xitem {
 }
 
 // utf16String decodes UTF-16LE bytes and trims trailing NULs, like
-// golang-evtx's UTF16String.ToString.
+// golang-evtx's UTF16String.ToString (unpaired surrogates become U+FFFD, as
+// with utf16.Decode), without its intermediate slices.
 func utf16String(b []byte) string {
 	n := len(b) / 2
+	for n > 0 && b[2*n-2] == 0 && b[2*n-1] == 0 {
+		n--
+	}
 	ascii := true
 	for i := 0; i < n; i++ {
 		if b[2*i+1] != 0 || b[2*i] >= 0x80 {
@@ -281,18 +285,28 @@ func utf16String(b []byte) string {
 		}
 	}
 	if ascii {
-		for n > 0 && b[2*n-2] == 0 {
-			n--
-		}
 		buf := make([]byte, n)
 		for i := range buf {
 			buf[i] = b[2*i]
 		}
 		return string(buf)
 	}
-	u := make([]uint16, n)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	buf := make([]byte, 0, 3*n)
+	for i := 0; i < n; i++ {
+		r := rune(binary.LittleEndian.Uint16(b[2*i:]))
+		switch {
+		case r < 0xd800 || r >= 0xe000:
+		case r < 0xdc00 && i+1 < n:
+			if r2 := rune(binary.LittleEndian.Uint16(b[2*i+2:])); r2 >= 0xdc00 && r2 < 0xe000 {
+				r = utf16.DecodeRune(r, r2)
+				i++
+			} else {
+				r = utf8.RuneError
+			}
+		default:
+			r = utf8.RuneError
+		}
+		buf = utf8.AppendRune(buf, r)
 	}
-	return strings.TrimRight(string(utf16.Decode(u)), "\x00")
+	return string(buf)
 }

@@ -201,8 +201,7 @@ func renderValue(v *xval) string {
 	case 0x0e:
 		return strings.ToUpper(hex.EncodeToString(b))
 	case 0x0f:
-		return fmt.Sprintf("{%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
-			b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
+		return guidString(b)
 	case 0x11:
 		return filetime(le.Uint64(b)).Format("2006-01-02T15:04:05.0000000Z")
 	case 0x13:
@@ -226,6 +225,28 @@ func renderValue(v *xval) string {
 		return "0x" + strconv.FormatUint(le.Uint64(b), 16)
 	}
 	panic(errUnsupported)
+}
+
+// guidString writes a GUID as golang-evtx does, in braces as render.go does:
+// the first three fields little-endian, upper-case hex.
+func guidString(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	var out [38]byte
+	i := 0
+	for k, j := range [16]int{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15} {
+		switch k {
+		case 0:
+			out[i] = '{'
+			i++
+		case 4, 6, 8, 10:
+			out[i] = '-'
+			i++
+		}
+		out[i], out[i+1] = digits[b[j]>>4], digits[b[j]&0xf]
+		i += 2
+	}
+	out[i] = '}'
+	return string(out[:])
 }
 
 // xnode is an element together with the instance whose values fill its

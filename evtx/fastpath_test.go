@@ -2,13 +2,19 @@ package evtx
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"evtxhunt/evtx/evtxtest"
+
+	gevtx "github.com/0xrawsec/golang-evtx/evtx"
 )
 
 // decodeBoth decodes one chunk with the fast path on and off.
@@ -101,5 +107,73 @@ func TestFastPathMatchesLibrary(t *testing.T) {
 			t.Logf("%d chunks, %d records delivered; the fast path left %d records to golang-evtx, which built %d of them",
 				chunks, records, fallbacks, fallbacksBuilt)
 		})
+	}
+}
+
+// TestUTF16String checks utf16String against the standard library's
+// decoder (what golang-evtx uses) on hand-picked and random inputs.
+func TestUTF16String(t *testing.T) {
+	ref := func(b []byte) string {
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+		}
+		return strings.TrimRight(string(utf16.Decode(u)), "\x00")
+	}
+	cases := []struct {
+		name string
+		b    []byte
+	}{
+		{"empty", nil},
+		{"ascii", []byte("a\x00b\x00")},
+		{"trailing NULs", []byte("a\x00\x00\x00\x00\x00")},
+		{"inner NUL", []byte("a\x00\x00\x00b\x00")},
+		{"latin1", []byte{0xe9, 0x00, 'x', 0x00}},
+		{"pair", []byte{0x3d, 0xd8, 0x00, 0xde}},
+		{"lone high at end", []byte{'a', 0, 0x3d, 0xd8}},
+		{"lone high then NUL", []byte{0x3d, 0xd8, 0, 0}},
+		{"lone low", []byte{0x00, 0xde, 'a', 0}},
+		{"high high low", []byte{0x3d, 0xd8, 0x3d, 0xd8, 0x00, 0xde}},
+		{"odd length", []byte{'a', 0, 'b'}},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 200; i++ {
+		b := make([]byte, rng.IntN(40))
+		for j := range b {
+			b[j] = []byte{0, 0xd8, 0xdc, 0xde, 'a', 0x80, 0xff}[rng.IntN(7)]
+		}
+		cases = append(cases, struct {
+			name string
+			b    []byte
+		}{fmt.Sprintf("random %d", i), b})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got, want := utf16String(c.b), ref(c.b); got != want {
+				t.Errorf("utf16String(%x) = %q, want %q", c.b, got, want)
+			}
+		})
+	}
+}
+
+// TestGUIDString checks guidString against golang-evtx's GUID value as
+// render.go writes it, and against a GUID written by hand.
+func TestGUIDString(t *testing.T) {
+	b := []byte{0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}
+	if got, want := guidString(b), "{00112233-4455-6677-8899-AABBCCDDEEFF}"; got != want {
+		t.Errorf("guidString = %q, want %q", got, want)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 100; i++ {
+		for j := range b {
+			b[j] = byte(rng.IntN(256))
+		}
+		var v gevtx.ValueGUID
+		if err := v.Parse(bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := guidString(b), render(&v); got != want {
+			t.Errorf("guidString(%x) = %q, golang-evtx path %q", b, got, want)
+		}
 	}
 }

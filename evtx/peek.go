@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 
 	gevtx "github.com/0xrawsec/golang-evtx/evtx"
 )
@@ -127,13 +126,7 @@ func (d *chunkDecoder) peekRaw(off int) (string, int, bool) {
 	return channel, eid, true
 }
 
-func utf16le(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return strings.TrimRight(string(utf16.Decode(u)), "\x00")
-}
+func utf16le(b []byte) string { return utf16String(b) }
 
 // locator returns the channel/event id locator of the template defined at
 // dataOff, parsing and caching it once per chunk; nil when the template does

@@ -154,6 +154,9 @@ type builder struct {
 	noted map[string]bool
 	// window0 is the top-level window, inherited by sub-queries.
 	window0 Window
+	// keys collects the folded join keys of the join condition being
+	// compiled (nil outside join conditions).
+	keys *joinKeys
 }
 
 // param binds a value and returns its placeholder.
@@ -166,6 +169,14 @@ func (b *builder) param(v any) string {
 func (b *builder) cte(body string) string {
 	name := fmt.Sprintf("s%d", len(b.ctes)+1)
 	b.ctes = append(b.ctes, quoteIdent(name)+" AS ("+body+")")
+	return name
+}
+
+// cteMaterialized adds a CTE that SQLite computes once (not flattened into
+// its user) and returns its relation name.
+func (b *builder) cteMaterialized(body string) string {
+	name := fmt.Sprintf("s%d", len(b.ctes)+1)
+	b.ctes = append(b.ctes, quoteIdent(name)+" AS MATERIALIZED ("+body+")")
 	return name
 }
 
@@ -852,8 +863,13 @@ func (b *builder) join(s *JoinStage, rel *relation, ci bool, w *Window) (*relati
 	const la, ra = "__xql_l", "__xql_r"
 	sc := joinScope{left: rel, right: right, alias: s.Alias, la: la, ra: ra}
 	var cond string
+	keys := &joinKeys{alias: ra}
 	if s.Cond != nil {
-		if cond, err = b.cond(s.Cond, sc, ci, false); err != nil {
+		saved := b.keys
+		b.keys = keys
+		cond, err = b.cond(s.Cond, sc, ci, false)
+		b.keys = saved
+		if err != nil {
 			return nil, err
 		}
 	} else {
@@ -912,8 +928,13 @@ func (b *builder) join(s *JoinStage, rel *relation, ci bool, w *Window) (*relati
 		sel = append(sel, "("+pfOf(la, rel)+" AND "+pfOf(ra, right)+") AS "+quoteIdent(hidPF))
 		out.pf = true
 	}
+	rightSQL := "(SELECT 1 AS " + quoteIdent(hidMatch) + ", * FROM " + quoteIdent(right.name) + ")"
+	if len(keys.cols) > 0 {
+		rightSQL = quoteIdent(b.cteMaterialized("SELECT 1 AS " + quoteIdent(hidMatch) + ", *, " +
+			strings.Join(keys.cols, ", ") + " FROM " + quoteIdent(right.name)))
+	}
 	out.name = b.cte("SELECT " + strings.Join(sel, ", ") + " FROM " + quoteIdent(rel.name) + " AS " + la +
-		" " + kw + " (SELECT 1 AS " + quoteIdent(hidMatch) + ", * FROM " + quoteIdent(right.name) + ") AS " + ra + " ON " + cond)
+		" " + kw + " " + rightSQL + " AS " + ra + " ON " + cond)
 	return out, nil
 }
 

@@ -362,6 +362,9 @@ func (c *exprCtx) equalTo(f val, e Expr) (val, error) {
 		return val{}, err
 	}
 	if c.ci && textual(f) && textual(r) {
+		if k, other, ok := c.b.keys.fold(f.sql, r.sql); ok {
+			return boolVal("(" + k + " = xql_fold(" + other + "))"), nil
+		}
 		return boolVal("(xql_fold(" + f.sql + ") = xql_fold(" + r.sql + "))"), nil
 	}
 	return boolVal("(" + f.sql + " = " + r.sql + ")"), nil

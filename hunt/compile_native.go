@@ -1,6 +1,8 @@
 package hunt
 
 import (
+	"fmt"
+	"regexp"
 	"regexp/syntax"
 	"strings"
 )
@@ -16,8 +18,9 @@ import (
 //     Go's strings.ToLower. On a value of ASCII text both agree. Non-ASCII
 //     runes fold to non-ASCII runes in Go except U+212A KELVIN SIGN (→ "k")
 //     and U+0130 LATIN CAPITAL LETTER I WITH DOT ABOVE (→ "i"), so only a
-//     value holding one of these two can differ: such values go to
-//     xql_match as well.
+//     value holding one of these two can differ, and only when the literal
+//     holds a k or an i: such values go to xql_match as well. Without k and
+//     i the test is SQLite's alone, so an index (COLLATE NOCASE) can serve it.
 //
 // Wildcards, JSON arrays, path-separator mode and non-ASCII literals stay on
 // xql_match.
@@ -38,6 +41,10 @@ func nativeFoldable(s string) bool {
 	}
 	return true
 }
+
+// foldsFromNonASCII reports whether the ASCII literal p holds a letter that
+// Go's strings.ToLower also produces from a non-ASCII rune (k, i).
+func foldsFromNonASCII(p string) bool { return strings.ContainsAny(p, "kKiI") }
 
 // nativeOK reports whether a test of f with these xql_match flags can be
 // compiled natively at all (the pattern is checked separately).
@@ -76,6 +83,9 @@ func (c *exprCtx) nativeMatch(f val, pattern string, flags int64) (string, bool)
 	} else {
 		fast = f.sql + " = " + c.b.param(pattern) + " COLLATE NOCASE"
 	}
+	if !foldsFromNonASCII(pattern) {
+		return "(" + fast + ")", true
+	}
 	slow := "xql_match(" + f.sql + ", " + c.b.param(pattern) + ", " + c.b.param(flags) + ")"
 	return "(" + fast + " OR " + c.foldGuard(f) + " AND " + slow + ")", true
 }
@@ -97,13 +107,17 @@ func (c *exprCtx) nativeIn(f val, patterns []string, flags int64) (string, bool)
 	if flags&matchFold == 0 {
 		return "(" + f.sql + " IN " + list + ")", true
 	}
-	fl := c.b.param(flags)
-	slow := make([]string, len(ps))
-	for i, p := range ps {
-		slow[i] = "xql_match(" + f.sql + ", " + p + ", " + fl + ")"
+	fast := f.sql + " COLLATE NOCASE IN " + list
+	var slow []string
+	for i, p := range patterns {
+		if foldsFromNonASCII(p) {
+			slow = append(slow, "xql_match("+f.sql+", "+ps[i]+", "+c.b.param(flags)+")")
+		}
 	}
-	return "(" + f.sql + " COLLATE NOCASE IN " + list + " OR " + c.foldGuard(f) + " AND (" +
-		strings.Join(slow, " OR ") + "))", true
+	if len(slow) == 0 {
+		return "(" + fast + ")", true
+	}
+	return "(" + fast + " OR " + c.foldGuard(f) + " AND (" + strings.Join(slow, " OR ") + "))", true
 }
 
 // exprCost ranks a condition for evaluation order: 2 when it holds a
@@ -216,8 +230,8 @@ const (
 // regexPrefilter returns a native condition that is true (never NULL) for
 // every non-NULL text value that can match the pattern, or "" when the
 // pattern holds no usable literal. A case-insensitive literal is tested on
-// lower(value); values holding a rune that Go folds to an ASCII letter pass
-// unconditionally.
+// lower(value); when such a literal holds k or s, values holding a rune that
+// Go's regexp folds to k or s pass unconditionally.
 func (c *exprCtx) regexPrefilter(f val, pattern string) string {
 	if !f.text {
 		return ""
@@ -231,7 +245,7 @@ func (c *exprCtx) regexPrefilter(f val, pattern string) string {
 	for _, l := range lits {
 		if l.fold {
 			tests = append(tests, "instr(lower("+f.sql+"), "+c.b.param(strings.ToLower(l.text))+") > 0")
-			guard = true
+			guard = guard || strings.ContainsAny(l.text, "kKsS")
 		} else {
 			tests = append(tests, "instr("+f.sql+", "+c.b.param(l.text)+") > 0")
 		}
@@ -242,4 +256,38 @@ func (c *exprCtx) regexPrefilter(f val, pattern string) string {
 			f.sql + ", " + c.b.param(regexFoldLongS) + "), 0) > 0"
 	}
 	return cond
+}
+
+// joinKeys are the folded keys of a case-insensitive join condition. A test
+// xql_fold(inner.x) = xql_fold(outer expression) is compiled as
+// inner.k = xql_fold(outer expression), where k is xql_fold(x) computed
+// once per row of the (materialised) sub-query: the same values, but
+// SQLite can index k, and xql_fold runs once per row instead of twice per
+// pair of rows.
+type joinKeys struct {
+	alias string   // the sub-query's alias in the join
+	cols  []string // `xql_fold("x") AS "__xql_kN"` for the sub-query's SELECT
+}
+
+// innerColumnRE matches a plain column reference of the join's sub-query.
+var innerColumnRE = regexp.MustCompile(`^__xql_r\.("(?:[^"]|"")*")$`)
+
+// fold returns the key reference for a comparison of a and b, one a plain
+// column of the sub-query and the other free of it; ok is false otherwise
+// (k is nil outside join conditions).
+func (k *joinKeys) fold(a, b string) (key, other string, ok bool) {
+	if k == nil || k.alias != "__xql_r" {
+		return "", "", false
+	}
+	m := innerColumnRE.FindStringSubmatch(a)
+	if m == nil {
+		a, b = b, a
+		m = innerColumnRE.FindStringSubmatch(a)
+	}
+	if m == nil || strings.Contains(b, k.alias+".") {
+		return "", "", false
+	}
+	name := quoteIdent(fmt.Sprintf("__xql_k%d", len(k.cols)+1))
+	k.cols = append(k.cols, "xql_fold("+m[1]+") AS "+name)
+	return k.alias + "." + name, b, true
 }

@@ -2,6 +2,8 @@ package hunt
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -62,6 +64,10 @@ var foldCases = []struct {
 	{"cs contains", `config case_sensitive = true | filter action_process_image_command_line contains "NVOKE"`, "r1", "instr("},
 	{"cs contains non-ascii", "config case_sensitive = true | filter action_process_image_command_line contains \"\u212a\"", "r3", "instr("},
 	{"cs not contains", `config case_sensitive = true | filter action_process_image_command_line not contains "nvoke"`, "r1 r3", "instr("},
+	// literals without k or i need no fallback (pure SQLite, indexable)
+	{"eq without k or i", `filter action_process_image_name = "çmd.exe"`, "r3", "xql_match"},
+	{"contains without k or i", `filter action_process_image_name contains "MD.exe"`, "r3", "instr(lower("},
+	{"in without k or i", `filter action_process_image_name in ("md.exe", "ÇMD.EXE", "x")`, "r3", "COLLATE NOCASE"},
 	// regular expressions: (?i) in Go matches K (U+212A) for k and ſ (U+017F) for s
 	{"regex prefilter", `filter action_process_image_command_line ~= "nvoke"`, "r1 r2", "CASE WHEN"},
 	{"regex kelvin", `filter action_process_image_command_line ~= "akb"`, "r3", "CASE WHEN"},
@@ -148,5 +154,73 @@ func TestConjunctOrder(t *testing.T) {
 	regex := strings.Index(res.SQL, "xql_regex")
 	if name < 0 || regex < 0 || name > regex {
 		t.Errorf("the image-name test should come before the regular expressions:\n%s", res.SQL[strings.Index(res.SQL, "WHERE"):])
+	}
+}
+
+func TestNativeWithoutFallback(t *testing.T) {
+	// Literals without k or i compile to SQLite's operators alone.
+	for _, q := range []string{
+		`filter action_process_image_name = "cmd.exe"`,
+		`filter action_process_image_name in ("cmd.exe", "python.exe")`,
+		`filter action_process_image_command_line contains "DavWWWRoot"`,
+		`filter action_process_image_command_line ~= "net\s+view"`,
+	} {
+		c, err := Compile(mustParse(t, q), CompileOptions{})
+		if err != nil {
+			t.Fatalf("Compile(%q): %v", q, err)
+		}
+		where := c.SQL[strings.LastIndex(c.SQL, "WHERE"):]
+		if strings.Contains(where, "xql_match") || strings.Contains(where, "ifnull(") {
+			t.Errorf("%s: fallback in %s", q, where)
+		}
+	}
+}
+
+func mustParse(t *testing.T, q string) *Query {
+	t.Helper()
+	p, err := Parse(q)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", q, err)
+	}
+	return p
+}
+
+func TestJoinFoldedKeys(t *testing.T) {
+	// Join keys compare as Go folds them (xql.md §3.3: case_sensitive =
+	// false applies to join conditions): kill.exe (r2) equals KILL.EXE (r5)
+	// and the Kelvin-sign spelling (r1); ÇMD.EXE (r3) and the null (r4)
+	// equal nothing.
+	db, _ := beNewTestDB(t, foldRows)
+	for _, tc := range []struct{ typ, want string }{
+		{"inner", "h1=h2 h1=h5 h2=h1 h2=h5 h5=h1 h5=h2"},
+		{"left", "h1=h2 h1=h5 h2=h1 h2=h5 h3=<nil> h4=<nil> h5=h1 h5=h2"},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			q := `dataset = xdr_data | join type = ` + tc.typ + ` (dataset = xdr_data | alter other = agent_hostname, n = action_process_image_name | fields other, n) as o o.n = action_process_image_name and o.other != agent_hostname | fields agent_hostname, other`
+			res, err := Run(context.Background(), db, mustParse(t, q), RunOptions{})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if !strings.Contains(res.SQL, "__xql_k1") {
+				t.Errorf("the join key is not materialised:\n%s", res.SQL)
+			}
+			var got []string
+			hi, oi := -1, -1
+			for i, c := range res.Columns {
+				switch c {
+				case "agent_hostname":
+					hi = i
+				case "other":
+					oi = i
+				}
+			}
+			for _, r := range res.Rows {
+				got = append(got, fmt.Sprintf("%v=%v", r[hi], r[oi]))
+			}
+			sort.Strings(got)
+			if g := strings.Join(got, " "); g != tc.want {
+				t.Errorf("got  %s\nwant %s", g, tc.want)
+			}
+		})
 	}
 }

@@ -211,7 +211,8 @@ func ensurePackDB(ctx context.Context, path string, rows int) (map[string]int, e
 
 // buildPackDB creates the database: the schema from normalize.Open, its
 // indices dropped during the bulk insert (one transaction) and recreated by
-// opening the store again, as a fresh ingest would have them.
+// opening the store again, and the planner statistics of Store.Analyze, as
+// a fresh ingest would have them.
 func buildPackDB(ctx context.Context, path string, rows int) error {
 	known := map[string]bool{}
 	for _, c := range normalize.Columns() {
@@ -257,6 +258,10 @@ func buildPackDB(ctx context.Context, path string, rows int) error {
 	}
 	st, err = normalize.Open(ctx, path) // recreates the indices
 	if err != nil {
+		return err
+	}
+	if err := st.Analyze(ctx); err != nil { // as at the end of an ingest
+		st.Close()
 		return err
 	}
 	return st.Close()

@@ -201,6 +201,15 @@ func ensurePackDB(ctx context.Context, path string, rows int) (map[string]int, e
 		if n != rows {
 			return nil, fmt.Errorf("bench: %s holds %d rows, want %d (remove it)", path, n, rows)
 		}
+		var stats int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").Scan(&stats); err != nil {
+			return nil, fmt.Errorf("bench: %s: %w", path, err)
+		}
+		if stats == 0 { // kept from before ingest ran Store.Analyze
+			if err := analyzePackDB(ctx, path); err != nil {
+				return nil, err
+			}
+		}
 		return planted, nil
 	}
 	if err := buildPackDB(ctx, path, rows); err != nil {
@@ -261,6 +270,19 @@ func buildPackDB(ctx context.Context, path string, rows int) error {
 		return err
 	}
 	if err := st.Analyze(ctx); err != nil { // as at the end of an ingest
+		st.Close()
+		return err
+	}
+	return st.Close()
+}
+
+// analyzePackDB gives a kept database the planner statistics an ingest leaves.
+func analyzePackDB(ctx context.Context, path string) error {
+	st, err := normalize.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	if err := st.Analyze(ctx); err != nil {
 		st.Close()
 		return err
 	}

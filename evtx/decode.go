@@ -309,8 +309,10 @@ func reason(err error) string {
 // build parses the BinXML of the record at off with golang-evtx and fills rec
 // from the System element and EventData/UserData.
 func (d *chunkDecoder) build(off int, rec *Record) error {
-	if !d.noFast && d.fastBuild(off, rec) {
-		return nil
+	if !d.noFast {
+		if ok, err := d.fastBuild(off, rec); ok {
+			return err
+		}
 	}
 	d.fallbacks++
 	d.lib()

@@ -34,18 +34,31 @@
 // with Recovered set and counted apart (RecordsRecovered, WantedRecovered),
 // never as live records.
 //
-// Records are decoded with golang-evtx's chunk-level API only (NewChunk,
+// Records are built by this package's own BinXML decoder (binxml.go,
+// fastbuild.go): a record's template is parsed once per chunk into a small
+// element tree, and the record's substitution values are read straight from
+// its raw substitution array and rendered by type (GUIDs with braces, hex
+// integers as 0x%x, FILETIMEs exact to 100 ns), nested BinXML values
+// (EventData in a template of its own) included. This path reproduces,
+// value for value, what building the record from golang-evtx's tree gives
+// (TestFastPathMatchesLibrary compares both on every record of the corpus).
+// Any record it does not handle (a template it refuses, an unknown value
+// type, a value whose size does not match its type) is decoded with
+// golang-evtx as before: its chunk-level API only (NewChunk,
 // ParseChunkHeader, ParseTemplateTable, Parse of each record's BinXML over a
-// reader on the chunk), never with its Events/FastEvents helpers, whose
-// goroutines panic out of reach of any recover. Its string table is not
-// parsed: golang-evtx reads element names in place and never consults it.
-// Each record is built from the template tree by this package (see render.go):
-// GUIDs are written with braces, hex integers as 0x%x, and times come from the
-// raw FILETIME, so Record.Time is exact to 100 ns. A panic or error in one
+// reader on the chunk), never its Events/FastEvents helpers, whose
+// goroutines panic out of reach of any recover. golang-evtx's own template
+// table is parsed only when this package refuses one of the table's
+// templates (so a broken table is still counted); otherwise golang-evtx
+// parses a fallback record's template from the record itself. Its string
+// table is not parsed: element names are read in place. Each record is built from the template tree by this package
+// (see render.go for the golang-evtx path). A panic or error in one
 // record is recovered and counted by reason in FileStats.Failures; the chunk
 // goes on. All reads golang-evtx makes go through a byte budget per record
-// and per chunk (budget.go), so crafted BinXML cannot make one chunk cost
-// more than a fraction of a second. golang-evtx's logger is silenced; it
+// and per chunk (budget.go), and the templates this package parses are
+// charged to the same chunk budget (and the building of one record is
+// bounded by maxRecordWork), so crafted BinXML cannot make one chunk
+// cost more than a fraction of a second. golang-evtx's logger is silenced; it
 // writes through the standard library's default logger, whose output Scan
 // therefore discards (evtxhunt itself never logs through it).
 //

@@ -90,6 +90,13 @@ func (d *chunkDecoder) instance(p, depth int) *xinst {
 	if n < 0 || n > 4096 || p+4*n > len(b) {
 		panic(errUnsupported)
 	}
+	// Nested instances may overlap in crafted data, so the same bytes can be
+	// reached many times: every instance is charged to the chunk budget.
+	d.budget.chunk -= int64(14 + 4*n)
+	d.budget.chunkUsed += int64(14 + 4*n)
+	if d.budget.chunk < 0 {
+		panic(errUnsupported)
+	}
 	in := &xinst{t: t, vals: make([]xval, n)}
 	at := p + 4*n
 	for i := range in.vals {
@@ -254,6 +261,19 @@ func guidString(b []byte) string {
 type xnode struct {
 	e  *xelem
 	in *xinst
+	w  *int // work spent on the record: nodes listed plus bytes rendered
+}
+
+// maxRecordWork bounds the work of building one record: a template can
+// refer to one nested value many times, which multiplies its elements and
+// text. Beyond it the record fails with errBudget, as golang-evtx's reads do.
+const maxRecordWork = 16 << 20
+
+func (n xnode) spend(k int) {
+	*n.w += k
+	if *n.w > maxRecordWork {
+		panic(errBudget)
+	}
 }
 
 func (n xnode) value(i int) *xval {
@@ -268,6 +288,7 @@ func (n xnode) render(it xitem) string {
 		return it.text
 	}
 	if v := n.value(it.sub); v != nil {
+		n.spend(len(v.b))
 		return renderValue(v)
 	}
 	return ""
@@ -278,7 +299,7 @@ func (n xnode) render(it xitem) string {
 func (n xnode) children() []xnode {
 	out := make([]xnode, 0, len(n.e.children))
 	for _, c := range n.e.children {
-		out = append(out, xnode{c, n.in})
+		out = append(out, xnode{c, n.in, n.w})
 	}
 	for _, it := range n.e.content {
 		if it.kind != kindSub {
@@ -286,10 +307,11 @@ func (n xnode) children() []xnode {
 		}
 		if v := n.value(it.sub); v != nil && v.nested != nil {
 			for _, c := range v.nested.t.root.children {
-				out = append(out, xnode{c, v.nested})
+				out = append(out, xnode{c, v.nested, n.w})
 			}
 		}
 	}
+	n.spend(len(out))
 	return out
 }
 
@@ -336,29 +358,35 @@ func (n xnode) attrTime(name string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// fastBuild builds the record at off from its raw bytes; false when the
-// fast path does not handle it (rec is then untouched).
-func (d *chunkDecoder) fastBuild(off int, rec *Record) (ok bool) {
+// fastBuild builds the record at off from its raw bytes; ok is false when
+// the fast path does not handle it (rec is then untouched), err is set when
+// the record exceeds maxRecordWork.
+func (d *chunkDecoder) fastBuild(off int, rec *Record) (ok bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			if p == errBudget {
+				ok, err = true, errBudget
+				return
+			}
 			ok = false
 		}
 	}()
 	b := d.data
 	p := off + recordHeaderLen
 	if p+5 > len(b) || b[p] != 0x0f {
-		return false
+		return false, nil
 	}
 	in := d.fragment(p+4, 0, false)
 	var event xnode
-	for _, c := range (xnode{&in.t.root, in}).children() {
+	var work int
+	for _, c := range (xnode{&in.t.root, in, &work}).children() {
 		if c.e.name == "Event" {
 			event = c
 			break
 		}
 	}
 	if event.e == nil {
-		return false
+		return false, nil
 	}
 	var r Record
 	r.RecordID = binary.LittleEndian.Uint64(b[off+8:])
@@ -375,7 +403,7 @@ func (d *chunkDecoder) fastBuild(off int, rec *Record) (ok bool) {
 		}
 	}
 	*rec = r
-	return true
+	return true, nil
 }
 
 func xsystem(sys xnode, rec *Record) {

@@ -13,14 +13,19 @@ import (
 // operators where they give exactly xql_match's answer:
 //
 //   - case-sensitive: = and IN compare bytes; contains is instr() > 0.
+//   - case-insensitive contains: LIKE '%lit%' (ASCII folding, no copy of
+//     the value); values holding a NUL, which LIKE does not read past, go
+//     to xql_match as well.
 //   - case-insensitive, literal of ASCII characters without NUL: SQLite's
 //     NOCASE and lower() fold ASCII letters only, while xql_match folds with
 //     Go's strings.ToLower. On a value of ASCII text both agree. Non-ASCII
 //     runes fold to non-ASCII runes in Go except U+212A KELVIN SIGN (→ "k")
 //     and U+0130 LATIN CAPITAL LETTER I WITH DOT ABOVE (→ "i"), so only a
 //     value holding one of these two can differ, and only when the literal
-//     holds a k or an i: such values go to xql_match as well. Without k and
-//     i the test is SQLite's alone, so an index (COLLATE NOCASE) can serve it.
+//     holds a k or an i. For = and in, such a literal is spelt out with
+//     those runes in its k and i places (foldVariants), so the test stays
+//     SQLite's alone and an index (COLLATE NOCASE) can serve it; for
+//     contains, values holding K or İ go to xql_match as well.
 //
 // Wildcards, JSON arrays, path-separator mode and non-ASCII literals stay on
 // xql_match.
@@ -54,9 +59,98 @@ func nativeOK(f val, flags int64) bool {
 
 // foldGuard is a condition, false (not NULL) for a NULL value, that holds
 // when f contains a rune whose Go lower case is ASCII.
-func (c *exprCtx) foldGuard(f val) string {
-	return "ifnull(instr(" + f.sql + ", " + c.b.param(foldKelvin) + ") + instr(" + f.sql + ", " +
-		c.b.param(foldIDot) + "), 0) > 0"
+func (c *exprCtx) foldGuard(f val) string { return c.holdsAny(f, foldKelvin, foldIDot) }
+
+// holdsAny is a condition, false (not NULL) for a NULL value, that holds
+// when f contains one of the strings.
+func (c *exprCtx) holdsAny(f val, subs ...string) string {
+	tests := make([]string, len(subs))
+	for i, s := range subs {
+		tests[i] = "instr(" + f.sql + ", " + c.b.param(s) + ")"
+	}
+	return "ifnull(" + strings.Join(tests, " + ") + ", 0) > 0"
+}
+
+// maxLikeLiteral bounds the literals tested with LIKE (SQLite refuses
+// patterns over 50,000 bytes).
+const maxLikeLiteral = 1000
+
+// likeContains returns an ASCII-case-insensitive substring test of f for
+// the ASCII literal lit, and whether it is LIKE. LIKE folds ASCII letters
+// only, as lower() does, without copying the value; but it reads the value
+// up to its first NUL, so the caller must send values holding a NUL
+// elsewhere (nul true). Long literals use instr(lower(f), lit).
+func (c *exprCtx) likeContains(f val, lit string) (test string, nul bool) {
+	lit = strings.ToLower(lit)
+	if len(lit) > maxLikeLiteral {
+		return "instr(lower(" + f.sql + "), " + c.b.param(lit) + ") > 0", false
+	}
+	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(lit)
+	return f.sql + " LIKE " + c.b.param("%"+esc+"%") + ` ESCAPE '\'`, true
+}
+
+// maxFoldLetters bounds the k and i letters of a literal spelt out by
+// foldVariants (2^n spellings).
+const maxFoldLetters = 4
+
+// foldVariants returns the spellings of the ASCII literal p with each k
+// replaced by k or U+212A and each i by i or U+0130, or nil when p has more
+// than maxFoldLetters such letters. A value equals p under Go's folding
+// exactly when it equals one of them ignoring ASCII case (COLLATE NOCASE):
+// folded, every rune of the value must give one ASCII byte of p, and only
+// ASCII runes, K and İ do.
+func foldVariants(p string) []string {
+	var at []int
+	for i := 0; i < len(p); i++ {
+		if strings.IndexByte("kKiI", p[i]) >= 0 {
+			at = append(at, i)
+		}
+	}
+	if len(at) > maxFoldLetters {
+		return nil
+	}
+	out := make([]string, 0, 1<<len(at))
+	for mask := 0; mask < 1<<len(at); mask++ {
+		var sb strings.Builder
+		prev := 0
+		for j, i := range at {
+			sb.WriteString(p[prev:i])
+			switch {
+			case mask&(1<<j) == 0:
+				sb.WriteByte(p[i])
+			case p[i] == 'k' || p[i] == 'K':
+				sb.WriteString(foldKelvin)
+			default:
+				sb.WriteString(foldIDot)
+			}
+			prev = i + 1
+		}
+		sb.WriteString(p[prev:])
+		out = append(out, sb.String())
+	}
+	return out
+}
+
+// prefixRange returns "f >= lo AND f < hi AND " (COLLATE NOCASE), the
+// range of values that start, ignoring ASCII case, with the part of the
+// ASCII pattern before its first k or i; "" when that part is empty. A
+// value that Go's folding makes equal to the pattern holds ASCII
+// characters there (only K and İ fold into ASCII, to k and i), so it lies
+// in the range: the range narrows the fallback without changing its
+// result, and lets SQLite serve the whole disjunction from an index on f
+// (COLLATE NOCASE).
+func (c *exprCtx) prefixRange(f val, pattern string) string {
+	n := strings.IndexAny(pattern, "kKiI")
+	if n <= 0 {
+		return ""
+	}
+	lo := strings.ToLower(pattern[:n])
+	last := lo[n-1]
+	if last >= 0x7f {
+		return ""
+	}
+	hi := lo[:n-1] + string(rune(last+1))
+	return f.sql + " >= " + c.b.param(lo) + " COLLATE NOCASE AND " + f.sql + " < " + c.b.param(hi) + " COLLATE NOCASE AND "
 }
 
 // nativeMatch compiles f = pattern (or f contains pattern with
@@ -77,17 +171,25 @@ func (c *exprCtx) nativeMatch(f val, pattern string, flags int64) (string, bool)
 	if !nativeFoldable(pattern) {
 		return "", false
 	}
-	var fast string
-	if contains {
-		fast = "instr(lower(" + f.sql + "), " + c.b.param(strings.ToLower(pattern)) + ") > 0"
-	} else {
-		fast = f.sql + " = " + c.b.param(pattern) + " COLLATE NOCASE"
+	if !contains {
+		if foldsFromNonASCII(pattern) {
+			return c.nativeIn(f, []string{pattern}, flags)
+		}
+		return "(" + f.sql + " = " + c.b.param(pattern) + " COLLATE NOCASE)", true
 	}
-	if !foldsFromNonASCII(pattern) {
+	fast, nul := c.likeContains(f, pattern)
+	var odd []string // values holding these go to xql_match as well
+	if nul {
+		odd = append(odd, "\x00")
+	}
+	if foldsFromNonASCII(pattern) {
+		odd = append(odd, foldKelvin, foldIDot)
+	}
+	if len(odd) == 0 {
 		return "(" + fast + ")", true
 	}
 	slow := "xql_match(" + f.sql + ", " + c.b.param(pattern) + ", " + c.b.param(flags) + ")"
-	return "(" + fast + " OR " + c.foldGuard(f) + " AND " + slow + ")", true
+	return "(" + fast + " OR " + c.holdsAny(f, odd...) + " AND " + slow + ")", true
 }
 
 // nativeIn compiles f in (patterns…), all plain literals, with SQLite's IN,
@@ -96,28 +198,30 @@ func (c *exprCtx) nativeIn(f val, patterns []string, flags int64) (string, bool)
 	if !nativeOK(f, flags) || len(patterns) == 0 {
 		return "", false
 	}
-	ps := make([]string, len(patterns))
-	for i, p := range patterns {
-		if flags&matchFold != 0 && !nativeFoldable(p) {
+	if flags&matchFold == 0 {
+		ps := make([]string, len(patterns))
+		for i, p := range patterns {
+			ps[i] = c.b.param(p)
+		}
+		return "(" + f.sql + " IN (" + strings.Join(ps, ", ") + "))", true
+	}
+	var ps, slow []string
+	for _, p := range patterns {
+		if !nativeFoldable(p) {
 			return "", false
 		}
-		ps[i] = c.b.param(p)
-	}
-	list := "(" + strings.Join(ps, ", ") + ")"
-	if flags&matchFold == 0 {
-		return "(" + f.sql + " IN " + list + ")", true
-	}
-	fast := f.sql + " COLLATE NOCASE IN " + list
-	var slow []string
-	for i, p := range patterns {
-		if foldsFromNonASCII(p) {
-			slow = append(slow, "xql_match("+f.sql+", "+ps[i]+", "+c.b.param(flags)+")")
+		vs := foldVariants(p)
+		if vs == nil {
+			slow = append(slow, "("+c.prefixRange(f, p)+c.foldGuard(f)+" AND xql_match("+f.sql+", "+
+				c.b.param(p)+", "+c.b.param(flags)+"))")
+			vs = []string{p}
+		}
+		for _, v := range vs {
+			ps = append(ps, c.b.param(v))
 		}
 	}
-	if len(slow) == 0 {
-		return "(" + fast + ")", true
-	}
-	return "(" + fast + " OR " + c.foldGuard(f) + " AND (" + strings.Join(slow, " OR ") + "))", true
+	terms := append([]string{f.sql + " COLLATE NOCASE IN (" + strings.Join(ps, ", ") + ")"}, slow...)
+	return "(" + strings.Join(terms, " OR ") + ")", true
 }
 
 // exprCost ranks a condition for evaluation order: 2 when it holds a
@@ -229,9 +333,10 @@ const (
 
 // regexPrefilter returns a native condition that is true (never NULL) for
 // every non-NULL text value that can match the pattern, or "" when the
-// pattern holds no usable literal. A case-insensitive literal is tested on
-// lower(value); when such a literal holds k or s, values holding a rune that
-// Go's regexp folds to k or s pass unconditionally.
+// pattern holds no usable literal. A case-insensitive literal is tested
+// with LIKE (likeContains): values holding a NUL pass unconditionally, and
+// when such a literal holds k or s, so do values holding a rune that Go's
+// regexp folds to k or s.
 func (c *exprCtx) regexPrefilter(f val, pattern string) string {
 	if !f.text {
 		return ""
@@ -241,19 +346,27 @@ func (c *exprCtx) regexPrefilter(f val, pattern string) string {
 		return ""
 	}
 	var tests []string
-	guard := false
+	nul, fold := false, false
 	for _, l := range lits {
 		if l.fold {
-			tests = append(tests, "instr(lower("+f.sql+"), "+c.b.param(strings.ToLower(l.text))+") > 0")
-			guard = guard || strings.ContainsAny(l.text, "kKsS")
+			t, n := c.likeContains(f, l.text)
+			tests = append(tests, t)
+			nul = nul || n
+			fold = fold || strings.ContainsAny(l.text, "kKsS")
 		} else {
 			tests = append(tests, "instr("+f.sql+", "+c.b.param(l.text)+") > 0")
 		}
 	}
+	var odd []string // values holding these pass unconditionally
+	if nul {
+		odd = append(odd, "\x00")
+	}
+	if fold {
+		odd = append(odd, regexFoldKelvin, regexFoldLongS)
+	}
 	cond := strings.Join(tests, " AND ")
-	if guard {
-		cond = "(" + cond + ") OR ifnull(instr(" + f.sql + ", " + c.b.param(regexFoldKelvin) + ") + instr(" +
-			f.sql + ", " + c.b.param(regexFoldLongS) + "), 0) > 0"
+	if len(odd) > 0 {
+		cond = "(" + cond + ") OR " + c.holdsAny(f, odd...)
 	}
 	return cond
 }

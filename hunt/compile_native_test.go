@@ -53,10 +53,10 @@ var foldCases = []struct {
 	{"not in kelvin drops null", `filter action_process_image_name not in ("kill.exe", "x")`, "r3", "COLLATE NOCASE IN"},
 	{"in mixed with glob and non-ascii", `filter action_process_image_name in ("kill.exe", "çmd*")`, "r1 r2 r3 r5", "COLLATE NOCASE"},
 	{"in mixed with null", `filter action_process_image_name in (null, "kill.exe", "y")`, "r1 r2 r4 r5", "COLLATE NOCASE IN"},
-	{"contains dotted I folds to i", `filter action_process_image_command_line contains "invoke"`, "r1 r2", "instr(lower("},
-	{"contains kelvin inside", `filter action_process_image_command_line contains "AKB"`, "r3", "instr(lower("},
-	{"not contains drops null", `filter action_process_image_command_line not contains "invoke"`, "r3", "instr(lower("},
-	{"contains empty is non-null", `filter action_process_image_command_line contains ""`, "r1 r2 r3", "instr(lower("},
+	{"contains dotted I folds to i", `filter action_process_image_command_line contains "invoke"`, "r1 r2", " LIKE "},
+	{"contains kelvin inside", `filter action_process_image_command_line contains "AKB"`, "r3", " LIKE "},
+	{"not contains drops null", `filter action_process_image_command_line not contains "invoke"`, "r3", " LIKE "},
+	{"contains empty is non-null", `filter action_process_image_command_line contains ""`, "r1 r2 r3", " LIKE "},
 	{"cs eq", `config case_sensitive = true | filter action_process_image_name = "kill.exe"`, "r2", ""},
 	{"cs ne", `config case_sensitive = true | filter action_process_image_name != "kill.exe"`, "r1 r3 r5", ""},
 	{"cs in", `config case_sensitive = true | filter action_process_image_name in ("KILL.EXE", "kill.exe")`, "r2 r5", " IN ("},
@@ -64,9 +64,15 @@ var foldCases = []struct {
 	{"cs contains", `config case_sensitive = true | filter action_process_image_command_line contains "NVOKE"`, "r1", "instr("},
 	{"cs contains non-ascii", "config case_sensitive = true | filter action_process_image_command_line contains \"\u212a\"", "r3", "instr("},
 	{"cs not contains", `config case_sensitive = true | filter action_process_image_command_line not contains "nvoke"`, "r1 r3", "instr("},
+	// k and i spelt out (foldVariants), or the fallback past maxFoldLetters
+	{"eq dotted I spelt out", `filter action_process_image_command_line = "RUN invoke NOW"`, "r1", "COLLATE NOCASE IN"},
+	{"eq dotted I not in other places", `filter action_process_image_command_line = "RUN invoke NOW "`, "", "COLLATE NOCASE IN"},
+	{"ne many k and i", `filter action_process_image_name != "kikik.exe"`, "r1 r2 r3 r5", "xql_match"},
+	{"in many k and i with spelt out", `filter action_process_image_name in ("kikik.exe", "kill.exe")`, "r1 r2 r5", "xql_match"},
+	{"eq many k and i matches kelvin", `filter action_process_image_name in ("kill.exe.kik", "x") or action_process_image_name = "KILL.EXE"`, "r1 r2 r5", "COLLATE NOCASE IN"},
 	// literals without k or i need no fallback (pure SQLite, indexable)
 	{"eq without k or i", `filter action_process_image_name = "çmd.exe"`, "r3", "xql_match"},
-	{"contains without k or i", `filter action_process_image_name contains "MD.exe"`, "r3", "instr(lower("},
+	{"contains without k or i", `filter action_process_image_name contains "MD.exe"`, "r3", " LIKE "},
 	{"in without k or i", `filter action_process_image_name in ("md.exe", "ÇMD.EXE", "x")`, "r3", "COLLATE NOCASE"},
 	// regular expressions: (?i) in Go matches K (U+212A) for k and ſ (U+017F) for s
 	{"regex prefilter", `filter action_process_image_command_line ~= "nvoke"`, "r1 r2", "CASE WHEN"},
@@ -158,12 +164,11 @@ func TestConjunctOrder(t *testing.T) {
 }
 
 func TestNativeWithoutFallback(t *testing.T) {
-	// Literals without k or i compile to SQLite's operators alone.
+	// = and in against literals without k or i compile to SQLite's
+	// operators alone.
 	for _, q := range []string{
 		`filter action_process_image_name = "cmd.exe"`,
 		`filter action_process_image_name in ("cmd.exe", "python.exe")`,
-		`filter action_process_image_command_line contains "DavWWWRoot"`,
-		`filter action_process_image_command_line ~= "net\s+view"`,
 	} {
 		c, err := Compile(mustParse(t, q), CompileOptions{})
 		if err != nil {
@@ -220,6 +225,58 @@ func TestJoinFoldedKeys(t *testing.T) {
 			sort.Strings(got)
 			if g := strings.Join(got, " "); g != tc.want {
 				t.Errorf("got  %s\nwant %s", g, tc.want)
+			}
+		})
+	}
+}
+
+func TestFoldVariants(t *testing.T) {
+	k, i := "\u212a", "\u0130"
+	tests := []struct {
+		p    string
+		want []string
+	}{
+		{"cmd.exe", []string{"cmd.exe"}},
+		{"Kill", []string{"Kill", k + "ill", "K" + i + "ll", k + i + "ll"}},
+		{"kikik", nil},
+		{"", []string{""}},
+	}
+	for _, tc := range tests {
+		got := foldVariants(tc.p)
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") || (got == nil) != (tc.want == nil) {
+			t.Errorf("foldVariants(%q) = %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestNULValues(t *testing.T) {
+	// LIKE stops at a NUL; Go's strings do not.
+	rows := []beTestRow{
+		{"_time": int64(1000), "event_type": int64(1), "event_sub_type": int64(1), "agent_hostname": "h1",
+			"action_process_image_command_line": "net\x00 use \\\\x@SSL\\DavWWWRoot"},
+		{"_time": int64(2000), "event_type": int64(1), "event_sub_type": int64(1), "agent_hostname": "h2",
+			"action_process_image_command_line": "NET USE \\\\X@SSL\\DAVWWWROOT"},
+		{"_time": int64(3000), "event_type": int64(1), "event_sub_type": int64(1), "agent_hostname": "h3"},
+	}
+	db, _ := beNewTestDB(t, rows)
+	for _, tc := range []struct{ query, want string }{
+		{`filter action_process_image_command_line contains "davwwwroot"`, "r1 r2"},
+		{`filter action_process_image_command_line not contains "davwwwroot"`, ""},
+		{`filter action_process_image_command_line contains "\\x@ssl"`, "r1 r2"},
+		{`filter action_process_image_command_line ~= "use\s+\\\\x@ssl"`, "r1 r2"},
+		{`filter action_process_image_command_line ~= "net\x00"`, "r1"},
+		{`filter action_process_image_command_line contains "x@ssl%"`, ""},
+		{`filter action_process_image_command_line contains "_"`, ""},
+		{`filter action_process_image_command_line contains "use%dav"`, ""},
+		{`filter action_process_image_command_line !~= "davwwwroot"`, ""},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			res, err := Run(context.Background(), db, mustParse(t, tc.query), RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := beRowLabels(t, res); got != tc.want {
+				t.Errorf("got rows [%s], want [%s]", got, tc.want)
 			}
 		})
 	}

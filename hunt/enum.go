@@ -3,6 +3,8 @@ package hunt
 import (
 	"sort"
 	"strings"
+
+	"evtxhunt/normalize"
 )
 
 // EnumTable maps the ENUM names of one family of xdr_data fields to the
@@ -23,32 +25,28 @@ func (t *EnumTable) names() map[int64]string {
 	return m
 }
 
+// The ENUM numbers are normalize's (the one table of xdr-model.md §1.3 that
+// the store writes and xdr_data_readable shows); a column stands for its family.
 var (
-	eventTypeEnum = &EnumTable{Name: "event_type", Values: map[string]int64{
-		"PROCESS": 1, "NETWORK": 2, "FILE": 3, "REGISTRY": 4, "INJECTION": 5, "LOAD_IMAGE": 6,
-		"USER_STATUS_CHANGE": 7, "TIME_CHANGE": 8, "THREAD": 9, "CAUSALITY": 10, "HOST_STATUS": 11,
-		"AGENT_STATUS": 12, "INTERNAL_STATISTICS": 13, "PROCESS_HANDLE": 14, "EVENT_LOG": 15,
-		"EPM_STATUS": 16, "HOST_METADATA": 17, "SYSTEM_CALL": 18, "DEVICE": 19, "HOST_FIREWALL": 23,
-	}}
-	// Only the PROCESS sub-types are documented with numbers; the sub-type
-	// numbering of other event types is unknown.
-	eventSubTypeEnum = &EnumTable{Name: "event_sub_type", Values: map[string]int64{
-		"PROCESS_START": 1, "PROCESS_STOP": 2,
-	}}
-	agentOSTypeEnum = &EnumTable{Name: "agent_os_type", Values: map[string]int64{
-		"AGENT_OS_WINDOWS": 1, "AGENT_OS_MAC": 2, "AGENT_OS_LINUX": 4,
-	}}
-	signatureStatusEnum = &EnumTable{Name: "signature_status", Values: map[string]int64{
-		"SIGNED": 1, "SIGNED_INVALID": 2, "UNSIGNED": 3, "FAILED_TO_OBTAIN": 4, "WEAK_HASH": 5,
-		"UNSUPPORTED": 6, "INVALID_CVE_2020_0601": 7, "DELETED": 8,
-	}}
-	actorTypeEnum = &EnumTable{Name: "actor_type", Values: map[string]int64{
-		"LOCAL": 1, "REMOTE_RPC_NAMED_PIPE": 2, "REMOTE_RPC_HTTP": 3, "REMOTE_RPC_TCP": 4,
-		"REMOTE_FILE_SMB": 5,
-	}}
-	enumTables = []*EnumTable{eventTypeEnum, eventSubTypeEnum, agentOSTypeEnum, signatureStatusEnum, actorTypeEnum}
-	enumNames  = map[*EnumTable]map[int64]string{}
+	eventTypeEnum       = enumTableOf("event_type", "event_type")
+	eventSubTypeEnum    = enumTableOf("event_sub_type", "event_sub_type") // only PROCESS sub-types have numbers
+	agentOSTypeEnum     = enumTableOf("agent_os_type", "agent_os_type")
+	signatureStatusEnum = enumTableOf("signature_status", "action_process_signature_status")
+	actorTypeEnum       = enumTableOf("actor_type", "actor_type")
+	enumTables          = []*EnumTable{eventTypeEnum, eventSubTypeEnum, agentOSTypeEnum, signatureStatusEnum, actorTypeEnum}
+	enumNames           = map[*EnumTable]map[int64]string{}
 )
+
+// enumTableOf builds the table of an ENUM family from normalize's names for
+// one of its columns.
+func enumTableOf(name, column string) *EnumTable {
+	t := &EnumTable{Name: name, Values: map[string]int64{}}
+	for _, n := range normalize.EnumNames(column) {
+		v, _ := normalize.EnumValue(column, n)
+		t.Values[n] = v
+	}
+	return t
+}
 
 func init() {
 	for _, t := range enumTables {

@@ -8,7 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"evtxhunt/normalize"
 )
 
 // globOracle is an independent implementation of the XQL wildcard rule
@@ -315,24 +314,29 @@ func FuzzParseTime(f *testing.F) {
 	})
 }
 
-// TestEnumTablesAgreeWithNormalize cross-checks the ENUM numbers with the
-// ones normalize writes (both from xdr-model.md §1.3).
-func TestEnumTablesAgreeWithNormalize(t *testing.T) {
-	for _, col := range []string{"event_type", "event_sub_type", "agent_os_type", "actor_type", "causality_actor_type",
-		"os_actor_type", "action_process_signature_status", "causality_actor_process_signature_status"} {
-		tab := EnumFor(col)
+// TestEnumTables checks ENUM numbers written by hand from xdr-model.md §1.3
+// and the families of columns.
+func TestEnumTables(t *testing.T) {
+	cases := []struct {
+		col, name string
+		want      int64
+	}{
+		{"event_type", "PROCESS", 1}, {"event_type", "HOST_FIREWALL", 23}, {"event_type", "event_log", 15},
+		{"event_sub_type", "PROCESS_STOP", 2}, {"agent_os_type", "AGENT_OS_LINUX", 4},
+		{"causality_actor_type", "REMOTE_FILE_SMB", 5}, {"os_actor_type", "LOCAL", 1},
+		{"causality_actor_process_signature_status", "UNSUPPORTED", 6}, {"action_process_signature_status", "SIGNED", 1},
+	}
+	for _, c := range cases {
+		tab := EnumFor(c.col)
 		if tab == nil {
-			t.Errorf("%s has no ENUM table", col)
+			t.Errorf("%s has no ENUM table", c.col)
 			continue
 		}
-		for name, v := range tab.Values {
-			nv, ok := normalize.EnumValue(col, name)
-			if !ok || nv != v {
-				t.Errorf("%s: %s = %d here, normalize says %d (%v)", col, name, v, nv, ok)
-			}
+		if v, ok := tab.Lookup(c.name); !ok || v != c.want {
+			t.Errorf("%s %s = %d (%v), want %d", c.col, c.name, v, ok, c.want)
 		}
-		if len(normalize.EnumNames(col)) != len(tab.Values) {
-			t.Errorf("%s: %d names here, normalize has %v", col, len(tab.Values), normalize.EnumNames(col))
+		if n := tab.NameOf(c.want); !strings.EqualFold(n, c.name) {
+			t.Errorf("%s: NameOf(%d) = %q, want %s", c.col, c.want, n, c.name)
 		}
 	}
 	if EnumFor("agent_hostname") != nil {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
 )
 
 // globOracle is an independent implementation of the XQL wildcard rule

@@ -3,6 +3,7 @@ package evtx
 import (
 	"encoding/binary"
 	"errors"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -284,14 +285,15 @@ func utf16String(b []byte) string {
 			break
 		}
 	}
+	var sb strings.Builder
 	if ascii {
-		buf := make([]byte, n)
-		for i := range buf {
-			buf[i] = b[2*i]
+		sb.Grow(n)
+		for i := 0; i < n; i++ {
+			sb.WriteByte(b[2*i])
 		}
-		return string(buf)
+		return sb.String()
 	}
-	buf := make([]byte, 0, 3*n)
+	sb.Grow(3 * n)
 	for i := 0; i < n; i++ {
 		r := rune(binary.LittleEndian.Uint16(b[2*i:]))
 		switch {
@@ -306,7 +308,7 @@ func utf16String(b []byte) string {
 		default:
 			r = utf8.RuneError
 		}
-		buf = utf8.AppendRune(buf, r)
+		sb.WriteRune(r)
 	}
-	return string(buf)
+	return sb.String()
 }

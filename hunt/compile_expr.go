@@ -74,22 +74,34 @@ type exprCtx struct {
 func (b *builder) cond(e Expr, sc scope, ci, pathSep bool) (string, error) {
 	var used bool
 	c := &exprCtx{b: b, sc: sc, ci: ci, pathSep: pathSep, used: &used}
+	return c.positive(e)
+}
+
+// positive compiles a condition in positive position (filter, join), with
+// the index-friendly redundant tests of impliedIn.
+func (c *exprCtx) positive(e Expr) (string, error) {
 	v, err := c.expr(e)
 	if err != nil {
 		return "", err
 	}
-	return "(" + v.sql + ")", nil
+	sql := v.sql
+	for _, in := range impliedIn(e) {
+		used := *c.used
+		extra, err := c.expr(in)
+		*c.used = used
+		if err != nil || strings.Contains(extra.sql, "xql_") {
+			continue // not native: no use to an index
+		}
+		sql = "(" + sql + ") AND " + extra.sql
+	}
+	return "(" + sql + ")", nil
 }
 
 // condPS compiles a condition in path-sep mode and reports whether any
 // comparison was affected.
 func (b *builder) condPS(e Expr, sc scope, ci bool, used *bool) (string, error) {
 	c := &exprCtx{b: b, sc: sc, ci: ci, pathSep: true, used: used}
-	v, err := c.expr(e)
-	if err != nil {
-		return "", err
-	}
-	return "(" + v.sql + ")", nil
+	return c.positive(e)
 }
 
 // value compiles a value expression (alter, aggregate arguments).

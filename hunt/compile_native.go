@@ -404,3 +404,85 @@ func (k *joinKeys) fold(a, b string) (key, other string, ok bool) {
 	k.cols = append(k.cols, "xql_fold("+m[1]+") AS "+name)
 	return k.alias + "." + name, b, true
 }
+
+// impliedIn adds to a condition in positive position (a filter or join
+// condition, where unknown drops the row like false) one redundant test per
+// top-level disjunction whose every branch requires the same field to equal
+// some plain string literals: field in (all those literals). Whenever the
+// disjunction is true the added test is true, and when it is false or
+// unknown the row is dropped either way, so the rows are the same; but
+// SQLite can then serve the disjunction from an index on the field, which
+// it does not do for an OR of ANDs. Tests that would not compile to
+// SQLite's operators are not added (the caller checks the SQL).
+func impliedIn(e Expr) []*InExpr {
+	var out []*InExpr
+	for _, t := range flatten(e, "and") {
+		b, ok := unparen(t).(*Binary)
+		if !ok || !strings.EqualFold(strings.TrimSpace(b.Op), "or") {
+			continue
+		}
+		var field *Ident
+		var lits []Expr
+		for _, d := range flatten(b, "or") {
+			f, ls := branchLiterals(d, field)
+			if f == nil {
+				field = nil
+				break
+			}
+			field, lits = f, append(lits, ls...)
+		}
+		if field != nil {
+			out = append(out, &InExpr{At: b.At, X: field, List: lits})
+		}
+	}
+	return out
+}
+
+// flatten returns the terms of a run of one operator (and / or).
+func flatten(e Expr, op string) []Expr {
+	if b, ok := unparen(e).(*Binary); ok && strings.EqualFold(strings.TrimSpace(b.Op), op) {
+		return append(flatten(b.X, op), flatten(b.Y, op)...)
+	}
+	return []Expr{e}
+}
+
+// branchLiterals finds in the top-level conjuncts of e a test `field =
+// "literal"` or `field in ("literal", …)` with plain literals (no wildcard;
+// on want's field when want is set) and returns the field and literals.
+func branchLiterals(e Expr, want *Ident) (*Ident, []Expr) {
+	plain := func(x Expr) bool {
+		s, ok := unparen(x).(*StringLit)
+		return ok && (s.Triple || !strings.Contains(s.Value, "*"))
+	}
+	same := func(x Expr) (*Ident, bool) {
+		id, ok := unparen(x).(*Ident)
+		return id, ok && (want == nil || strings.EqualFold(id.Name, want.Name))
+	}
+	for _, t := range flatten(e, "and") {
+		switch x := unparen(t).(type) {
+		case *Binary:
+			if strings.TrimSpace(x.Op) != "=" {
+				continue
+			}
+			if id, ok := same(x.X); ok && plain(x.Y) {
+				return id, []Expr{x.Y}
+			}
+			if id, ok := same(x.Y); ok && plain(x.X) {
+				return id, []Expr{x.X}
+			}
+		case *InExpr:
+			id, ok := same(x.X)
+			if !ok || x.Not || x.Sub != nil || len(x.List) == 0 {
+				continue
+			}
+			all := true
+			for _, l := range x.List {
+				all = all && plain(l)
+			}
+			if all {
+				return id, x.List
+			}
+		}
+	}
+	return nil, nil
+}

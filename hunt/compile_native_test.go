@@ -74,6 +74,11 @@ var foldCases = []struct {
 	{"eq without k or i", `filter action_process_image_name = "çmd.exe"`, "r3", "xql_match"},
 	{"contains without k or i", `filter action_process_image_name contains "MD.exe"`, "r3", " LIKE "},
 	{"in without k or i", `filter action_process_image_name in ("md.exe", "ÇMD.EXE", "x")`, "r3", "COLLATE NOCASE"},
+	// or of ands with an implied in (impliedIn)
+	{"or of ands", `filter (action_process_image_name = "kill.exe" and agent_hostname = "h1") or (action_process_image_name in ("çmd.exe", "x") and agent_hostname = "h3")`, "r1 r3", ""}, // çmd.exe: no implied in (not native)
+	{"or of ands, second field", `filter (action_process_image_name = "kill.exe" and agent_hostname = "h1") or (agent_hostname = "h2" and action_process_image_name = "KILL.exe")`, "r1 r2", `) AND (("action_process_image_name" COLLATE NOCASE IN`},
+	{"or of ands under not", `filter not ((action_process_image_name = "kill.exe" and agent_hostname = "h1") or (action_process_image_name = "x" and agent_hostname = "h3"))`, "r2 r3 r4 r5", ""},
+	{"or with a branch without the field", `filter (action_process_image_name = "kill.exe" and agent_hostname = "h1") or agent_hostname = "h4"`, "r1 r4", ""},
 	// regular expressions: (?i) in Go matches K (U+212A) for k and ſ (U+017F) for s
 	{"regex prefilter", `filter action_process_image_command_line ~= "nvoke"`, "r1 r2", "CASE WHEN"},
 	{"regex kelvin", `filter action_process_image_command_line ~= "akb"`, "r3", "CASE WHEN"},
@@ -277,6 +282,39 @@ func TestNULValues(t *testing.T) {
 			}
 			if got := beRowLabels(t, res); got != tc.want {
 				t.Errorf("got rows [%s], want [%s]", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestImpliedIn(t *testing.T) {
+	tests := []struct{ query, want string }{
+		{`filter (a = "x" and b ~= "y") or (a in ("z", "w") and c = 1)`, "a: x z w"},
+		{`filter (a = "x" and b = "y") or (b = "z" and a = "v")`, "a: x v"},
+		{`filter (a = "x*" and b = "y") or (a = "z")`, ""},
+		{`filter (a = "x" and b = "y") or c = "z"`, ""},
+		{`filter a = "x" or a = "y"`, "a: x y"},
+		{`filter not (a = "x" or a = "y")`, ""},
+		{`filter (a = "x" or a = "y") and (b in ("1") or b = "2") and c = "q"`, "a: x y|b: 1 2"},
+		{`filter (a != "x" or a = "y")`, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			q := mustParse(t, tc.query)
+			f, ok := q.Stages[0].(*FilterStage)
+			if !ok {
+				t.Fatalf("stage 0 is %T", q.Stages[0])
+			}
+			var got []string
+			for _, in := range impliedIn(f.Cond) {
+				s := in.X.(*Ident).Name + ":"
+				for _, l := range in.List {
+					s += " " + l.(*StringLit).Value
+				}
+				got = append(got, s)
+			}
+			if g := strings.Join(got, "|"); g != tc.want {
+				t.Errorf("impliedIn = %q, want %q", g, tc.want)
 			}
 		})
 	}

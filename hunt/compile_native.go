@@ -287,11 +287,12 @@ type regexLiteral struct {
 	fold bool // compared ignoring case
 }
 
-// requiredLiterals returns the ASCII literals (2 bytes or more) that every
-// match of the RE2 pattern contains, found in the top-level concatenation
-// of its syntax tree; nil when there are none or the pattern does not
-// parse.
-func requiredLiterals(pattern string, foldCase bool) []regexLiteral {
+// requiredLiterals returns groups of ASCII literals (2 bytes or more) such
+// that every match of the RE2 pattern contains at least one literal of each
+// group. They are found in the top-level concatenation of its syntax tree;
+// an alternation gives a group when each of its branches requires a
+// literal. nil when there are none or the pattern does not parse.
+func requiredLiterals(pattern string, foldCase bool) [][]regexLiteral {
 	if foldCase {
 		pattern = "(?i)" + pattern
 	}
@@ -299,29 +300,53 @@ func requiredLiterals(pattern string, foldCase bool) []regexLiteral {
 	if err != nil {
 		return nil
 	}
-	var out []regexLiteral
-	var walk func(re *syntax.Regexp)
-	walk = func(re *syntax.Regexp) {
-		switch re.Op {
-		case syntax.OpLiteral:
-			s := string(re.Rune)
-			if len(s) >= 2 && nativeFoldable(s) {
-				out = append(out, regexLiteral{text: s, fold: re.Flags&syntax.FoldCase != 0})
-			}
-		case syntax.OpCapture, syntax.OpPlus:
-			walk(re.Sub[0])
-		case syntax.OpRepeat:
-			if re.Min >= 1 {
-				walk(re.Sub[0])
-			}
-		case syntax.OpConcat:
-			for _, s := range re.Sub {
-				walk(s)
-			}
+	return literalGroups(re)
+}
+
+// literalGroups is requiredLiterals of one syntax tree.
+func literalGroups(re *syntax.Regexp) [][]regexLiteral {
+	switch re.Op {
+	case syntax.OpLiteral:
+		s := string(re.Rune)
+		if len(s) >= 2 && nativeFoldable(s) {
+			return [][]regexLiteral{{{text: s, fold: re.Flags&syntax.FoldCase != 0}}}
 		}
+	case syntax.OpCapture, syntax.OpPlus:
+		return literalGroups(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return literalGroups(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var out [][]regexLiteral
+		for _, s := range re.Sub {
+			out = append(out, literalGroups(s)...)
+		}
+		return out
+	case syntax.OpAlternate:
+		// One literal from each branch: the group whose shortest
+		// alternative is longest.
+		var group []regexLiteral
+		for _, b := range re.Sub {
+			var best []regexLiteral
+			bestLen := 0
+			for _, g := range literalGroups(b) {
+				short := len(g[0].text)
+				for _, l := range g {
+					short = min(short, len(l.text))
+				}
+				if short > bestLen {
+					best, bestLen = g, short
+				}
+			}
+			if best == nil {
+				return nil
+			}
+			group = append(group, best...)
+		}
+		return [][]regexLiteral{group}
 	}
-	walk(re)
-	return out
+	return nil
 }
 
 // Runes outside ASCII that Go's case-insensitive regexp matching treats as
@@ -341,20 +366,28 @@ func (c *exprCtx) regexPrefilter(f val, pattern string) string {
 	if !f.text {
 		return ""
 	}
-	lits := requiredLiterals(pattern, c.ci)
-	if len(lits) == 0 {
+	groups := requiredLiterals(pattern, c.ci)
+	if len(groups) == 0 {
 		return ""
 	}
 	var tests []string
 	nul, fold := false, false
-	for _, l := range lits {
-		if l.fold {
-			t, n := c.likeContains(f, l.text)
-			tests = append(tests, t)
-			nul = nul || n
-			fold = fold || strings.ContainsAny(l.text, "kKsS")
+	for _, g := range groups {
+		var alts []string
+		for _, l := range g {
+			if l.fold {
+				t, n := c.likeContains(f, l.text)
+				alts = append(alts, t)
+				nul = nul || n
+				fold = fold || strings.ContainsAny(l.text, "kKsS")
+			} else {
+				alts = append(alts, "instr("+f.sql+", "+c.b.param(l.text)+") > 0")
+			}
+		}
+		if len(alts) == 1 {
+			tests = append(tests, alts[0])
 		} else {
-			tests = append(tests, "instr("+f.sql+", "+c.b.param(l.text)+") > 0")
+			tests = append(tests, "("+strings.Join(alts, " OR ")+")")
 		}
 	}
 	var odd []string // values holding these pass unconditionally

@@ -88,6 +88,9 @@ var foldCases = []struct {
 	{"regex two literals", `filter action_process_image_command_line ~= "^run\s+\S?nvoke"`, "r1", "CASE WHEN"},
 	{"regex negated drops null", `filter action_process_image_command_line !~= "nvoke"`, "r3", "CASE WHEN"},
 	{"regex in or under not", `filter not (action_process_image_command_line ~= "nvoke" or agent_hostname = "h9")`, "r3", "CASE WHEN"},
+	{"regex alternation prefilter", `filter action_process_image_command_line ~= "(zzz|nvoke)"`, "r1 r2", "CASE WHEN"},
+	{"regex alternation kelvin", `filter action_process_image_command_line ~= "^(zzz|akb)"`, "r3", "CASE WHEN"},
+	{"regex alternation long s", `filter action_process_image_command_line ~= "(zzz|ys)$"`, "r3", "CASE WHEN"},
 	{"regex without literal", `filter action_process_image_command_line ~= "[a-z]"`, "r1 r2 r3", "xql_regex"},
 	{"alter value stays on xql_match", `alter n = concat(action_process_image_name, "") | filter n = "kill.exe"`, "r1 r2 r5", "xql_match"},
 }
@@ -123,8 +126,13 @@ func TestRequiredLiterals(t *testing.T) {
 		{`\bnet1?(\.exe)?\s+use\s`, true, "net/f use/f"},
 		{`\bnet1?(\.exe)?\s+use\s`, false, "net use"},
 		{`davclnt\.dll,\s*DavSetCookie`, false, "davclnt.dll, DavSetCookie"},
-		{`(\\AppData\\Temp\\|\\DavWWWRoot\\)[^,]*\.dll\S*\s*,`, false, ".dll"},
+		{`(\\AppData\\Temp\\|\\DavWWWRoot\\)[^,]*\.dll\S*\s*,`, false, `AppData\Temp\|DavWWWRoot\ .dll`},
 		{`a|bc`, false, ""},
+		{`ab|cd`, false, "ab|cd"},
+		{`x(ab|c)y`, false, ""},
+		{`\\(AppData\\Local\\Temp\\(Temp\d+_[^\\]+\.zip|7z[OE][0-9A-Fa-f]+)|Downloads)\\.*\.(bat|cmd)\b`, true, "appdata\\local\\temp\\/f|downloads/f bat/f|cmd/f"},
+		{`(abc|xyz(qq|rrr))st`, false, "abc|xyz st"},
+		{`(abc|(qq|rrr)z)st`, false, "abc|qq|rrr st"},
 		{`(abc)+x(de)*(fg){2}`, false, "abc fg"},
 		{`(?i)ab(?-i)CD`, false, "ab/f CD"},
 		{`x`, false, ""},
@@ -134,12 +142,16 @@ func TestRequiredLiterals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.pattern, func(t *testing.T) {
 			var got []string
-			for _, l := range requiredLiterals(tc.pattern, tc.fold) {
-				s := l.text
-				if l.fold {
-					s = strings.ToLower(s) + "/f"
+			for _, g := range requiredLiterals(tc.pattern, tc.fold) {
+				var alts []string
+				for _, l := range g {
+					s := l.text
+					if l.fold {
+						s = strings.ToLower(s) + "/f"
+					}
+					alts = append(alts, s)
 				}
-				got = append(got, s)
+				got = append(got, strings.Join(alts, "|"))
 			}
 			if g := strings.Join(got, " "); g != tc.want {
 				t.Errorf("requiredLiterals(%q, %v) = %q, want %q", tc.pattern, tc.fold, g, tc.want)

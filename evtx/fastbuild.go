@@ -158,7 +158,7 @@ func validValue(typ byte, b []byte) bool {
 	switch typ {
 	case 0x00, 0x0e, 0x21: // null, binary, BinXML
 		return true
-	case 0x01: // UTF-16 string
+	case 0x01, 0x81: // UTF-16 string, array of strings
 		return size%2 == 0
 	case 0x03, 0x04: // int8, uint8
 		return size == 1
@@ -226,12 +226,36 @@ func renderValue(v *xval) string {
 			sb.WriteString(strconv.FormatUint(uint64(le.Uint32(b[8+4*i:])), 10))
 		}
 		return sb.String()
+	case 0x81:
+		return stringArray(b)
 	case 0x14:
 		return "0x" + strconv.FormatUint(uint64(le.Uint32(b)), 16)
 	case 0x15:
 		return "0x" + strconv.FormatUint(le.Uint64(b), 16)
 	}
 	panic(errUnsupported)
+}
+
+// stringArray renders an array of UTF-16 strings as golang-evtx's
+// ValueStringTable through render.go: the NUL-terminated non-empty strings
+// joined with ", " (an unterminated last string is dropped, as there).
+func stringArray(b []byte) string {
+	var sb strings.Builder
+	start, n := 0, 0
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i] != 0 || b[i+1] != 0 {
+			continue
+		}
+		if i > start {
+			if n > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(utf16String(b[start:i]))
+			n++
+		}
+		start = i + 2
+	}
+	return sb.String()
 }
 
 // guidString writes a GUID as golang-evtx does, in braces as render.go does:

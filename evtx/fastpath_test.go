@@ -177,3 +177,38 @@ func TestGUIDString(t *testing.T) {
 		}
 	}
 }
+
+// TestStringArray checks stringArray against golang-evtx's string table
+// value as render.go writes it.
+func TestStringArray(t *testing.T) {
+	u := func(s string) []byte {
+		var b []byte
+		for _, r := range utf16.Encode([]rune(s)) {
+			b = append(b, byte(r), byte(r>>8))
+		}
+		return b
+	}
+	cases := []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty", nil, ""},
+		{"two", u("ab\x00cd\x00"), "ab, cd"},
+		{"empty strings skipped", u("\x00ab\x00\x00cd\x00\x00"), "ab, cd"},
+		{"unterminated last", u("ab\x00cd"), "ab"},
+		{"non-ASCII", u("é\x00\U0001F600\x00"), "é, \U0001F600"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := gevtx.ValueStringTable{Size: uint16(len(c.b))}
+			if err := v.Parse(bytes.NewReader(c.b)); err != nil {
+				t.Fatal(err)
+			}
+			lib := render(&v)
+			if got := stringArray(c.b); got != c.want || got != lib {
+				t.Errorf("stringArray = %q, want %q (golang-evtx path %q)", got, c.want, lib)
+			}
+		})
+	}
+}

@@ -296,6 +296,11 @@ func FuzzCompileRun(f *testing.F) {
 	for _, tc := range beSemCases {
 		f.Add(tc.query)
 	}
+	for _, tc := range foldCases {
+		f.Add(tc.query)
+	}
+	f.Add(`join type = left (alter n = action_process_image_name | fields n) as o o.n = action_process_image_name and (agent_hostname = "h1" or o.n in ("x", "kik"))`)
+	f.Add(`filter (action_process_image_path = "a/b" and x_channel = "y") or (action_process_image_path in ("c", "d") and agent_hostname contains "%_\")`)
 	f.Add(`comp count() as n by agent_hostname | sort desc n | limit 1`)
 	f.Add(`fields agent_hostname | join (fields agent_hostname as h) as r r.h = agent_hostname | union xdr_data`)
 	f.Add(`dedup agent_hostname by desc _time | alter x = if(_time > 1, "a", "b") | fields x`)

@@ -212,10 +212,13 @@ func (b *builder) noteWarn(p Pos, code, format string, args ...any) {
 //
 // Hidden "__xql_" columns carry the xdr_data rowid (until comp, join or
 // union), the sort order and, in path-sep mode, whether the row also
-// matches faithfully. Every literal is a numbered parameter; string tests
-// that fold case, use '*' wildcards, test arrays or normalise path
-// separators call xql_match, regexes xql_regex, CIDRs xql_incidr (see
-// sqlFuncs).
+// matches faithfully. Every literal is a numbered parameter. Tests of a
+// stored TEXT column against a plain literal compile to SQLite's own
+// operators where these give xql_match's exact answer (COLLATE NOCASE, IN,
+// LIKE, instr; see compile_native.go); other string tests (non-ASCII
+// literals, '*' wildcards, arrays, path-separator mode, computed values)
+// call xql_match, regexes xql_regex behind a literal prefilter, CIDRs
+// xql_incidr (see sqlFuncs). The terms of and/or run cheap-first.
 func Compile(q *Query, opt CompileOptions) (*Compiled, error) {
 	if q == nil {
 		return nil, errAt(Pos{}, "empty query")

@@ -379,7 +379,18 @@ func (d *chunkDecoder) tree(ti *gevtx.TemplateInstance) *gevtx.Node {
 	return &n
 }
 
-func system(sys tnode, rec *Record) {
+// element is a decoded XML element of either decoding path: golang-evtx's
+// tree (tnode) or the fast path's (xnode).
+type element[N any] interface {
+	name() string
+	children() []N
+	attr(name string) (string, bool)
+	attrTime(name string) (time.Time, bool)
+	text() string
+}
+
+// system fills the record's System values.
+func system[N element[N]](sys N, rec *Record) {
 	for _, c := range sys.children() {
 		switch c.name() {
 		case "Provider":
@@ -404,7 +415,7 @@ func system(sys tnode, rec *Record) {
 	}
 }
 
-func eventData(ed tnode, data map[string]string) {
+func eventData[N element[N]](ed N, data map[string]string) {
 	for i, c := range ed.children() {
 		key := c.name()
 		if key == "Data" {
@@ -419,7 +430,7 @@ func eventData(ed tnode, data map[string]string) {
 }
 
 // userData flattens UserData's leaf elements to name -> value.
-func userData(n tnode, data map[string]string) {
+func userData[N element[N]](n N, data map[string]string) {
 	for _, c := range n.children() {
 		if len(c.children()) == 0 {
 			put(data, c.name(), c.text())

@@ -3,7 +3,6 @@ package evtx
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -419,62 +418,16 @@ func (d *chunkDecoder) fastBuild(off int, rec *Record) (ok bool, err error) {
 	for _, part := range event.children() {
 		switch part.e.name {
 		case "System":
-			xsystem(part, &r)
+			system(part, &r)
 		case "EventData":
-			xeventData(part, r.Data)
+			eventData(part, r.Data)
 		case "UserData":
-			xuserData(part, r.Data)
+			userData(part, r.Data)
 		}
 	}
 	*rec = r
 	return true, nil
 }
 
-func xsystem(sys xnode, rec *Record) {
-	for _, c := range sys.children() {
-		switch c.e.name {
-		case "Provider":
-			rec.Provider, _ = c.attr("Name")
-		case "EventID":
-			rec.EventID = atoi(c.text())
-		case "Version":
-			rec.Version = atoi(c.text())
-		case "TimeCreated":
-			if t, ok := c.attrTime("SystemTime"); ok {
-				rec.Time = t
-			}
-		case "EventRecordID":
-			if id, ok := atou(c.text()); ok {
-				rec.RecordID = id
-			}
-		case "Channel":
-			rec.Channel = c.text()
-		case "Computer":
-			rec.Computer = c.text()
-		}
-	}
-}
-
-func xeventData(ed xnode, data map[string]string) {
-	for i, c := range ed.children() {
-		key := c.e.name
-		if key == "Data" {
-			if name, ok := c.attr("Name"); ok {
-				key = name
-			} else {
-				key = fmt.Sprintf("Data[%d]", i+1)
-			}
-		}
-		put(data, key, c.text())
-	}
-}
-
-func xuserData(n xnode, data map[string]string) {
-	for _, c := range n.children() {
-		if len(c.children()) == 0 {
-			put(data, c.e.name, c.text())
-			continue
-		}
-		xuserData(c, data)
-	}
-}
+// name is the element's name (the element interface of decode.go).
+func (n xnode) name() string { return n.e.name }

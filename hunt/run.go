@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -147,4 +148,28 @@ func render(col column, v any) any {
 		}
 	}
 	return v
+}
+
+// FormatValue renders a Result value as text: "" for NULL, timestamps as
+// ISO 8601 UTC with milliseconds, arrays and JSON as their JSON text.
+func FormatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case time.Time:
+		return x.UTC().Format("2006-01-02T15:04:05.000Z")
+	case json.RawMessage:
+		return string(x)
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -130,7 +129,7 @@ func runHunt(ctx context.Context, db *sql.DB, hr *HuntResult, src string, opt Bu
 	for i, row := range res.Rows {
 		m := Match{Values: map[string]string{}}
 		for j, c := range res.Columns {
-			m.Values[c] = valueText(row[j])
+			m.Values[c] = hunt.FormatValue(row[j])
 		}
 		if res.PathSepOnly != nil {
 			m.PathSepOnly = res.PathSepOnly[i]
@@ -161,29 +160,6 @@ func posString(p hunt.Pos) string {
 		return ""
 	}
 	return fmt.Sprintf("%d:%d", p.Line, p.Col)
-}
-
-// valueText renders a result value as text.
-func valueText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	case time.Time:
-		return x.UTC().Format("2006-01-02T15:04:05.000Z")
-	case json.RawMessage:
-		return string(x)
-	case []byte:
-		return string(x)
-	}
-	return fmt.Sprint(v)
 }
 
 // findRow locates the xdr_data row of a result row that lost its row

@@ -17,7 +17,6 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
-	"golang.org/x/term"
 
 	"evtxhunt/hunt"
 	"evtxhunt/report"
@@ -239,7 +238,7 @@ func (c *QueryCommand) write(format string, res *hunt.Result) error {
 		return nil
 	case "csv":
 		cw := csv.NewWriter(w)
-		neutral := queryIsTerminal(w)
+		neutral := isTerminal(w)
 		if err := cw.Write(cols); err != nil {
 			return err
 		}
@@ -247,7 +246,7 @@ func (c *QueryCommand) write(format string, res *hunt.Result) error {
 			r := row(i)
 			rec := make([]string, len(r))
 			for j, v := range r {
-				rec[j] = textValue(v)
+				rec[j] = hunt.FormatValue(v)
 				if neutral {
 					rec[j] = report.Neutralize(rec[j])
 				}
@@ -274,7 +273,7 @@ func (c *QueryCommand) write(format string, res *hunt.Result) error {
 				rec[j] = strings.ToUpper(strconv.FormatBool(b))
 				continue
 			}
-			rec[j] = report.Neutralize(textValue(v))
+			rec[j] = report.Neutralize(hunt.FormatValue(v))
 		}
 		if err := t.Append(rec); err != nil {
 			return fmt.Errorf("table: %w", err)
@@ -284,31 +283,6 @@ func (c *QueryCommand) write(format string, res *hunt.Result) error {
 		return fmt.Errorf("table: %w", err)
 	}
 	return nil
-}
-
-// queryIsTerminal reports whether w is a terminal.
-func queryIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// textValue renders a result value as text.
-func textValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case time.Time:
-		return x.UTC().Format("2006-01-02T15:04:05.000Z")
-	case json.RawMessage:
-		return string(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case []byte:
-		return string(x)
-	}
-	return fmt.Sprint(v)
 }
 
 // jsonObject encodes one row as a JSON object with the columns in order.

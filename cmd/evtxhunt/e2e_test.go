@@ -205,3 +205,19 @@ func zipDir(t *testing.T, dir, out string) {
 		t.Fatal(err)
 	}
 }
+
+// TestHuntFailOn checks --fail-on: scenario B-7zip has high-severity matches
+// (the corrected seed hunt) and no critical one (no notepad.exe under python.exe).
+func TestHuntFailOn(t *testing.T) {
+	dir := filepath.Join(evtxtest.RepoRoot(t), "testdata", "scenarios", "B-7zip")
+	db := filepath.Join(t.TempDir(), "b.db")
+	if code, _, errs := runCmd(t, "hunt", "--db", db, "--quiet", "--fail-on", "high", dir); code != 3 || !strings.Contains(errs, "--fail-on high") {
+		t.Errorf("--fail-on high: exit %d, stderr %q; want 3", code, errs)
+	}
+	if code, _, errs := runCmd(t, "hunt", "--db", db, "--quiet", "--fail-on", "critical"); code != 0 {
+		t.Errorf("--fail-on critical: exit %d, stderr %q; want 0", code, errs)
+	}
+	if code, _, _ := runCmd(t, "hunt", "--db", db, "--fail-on", "severe"); code != 2 {
+		t.Errorf("--fail-on severe: exit %d, want 2 (usage)", code)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"evtxhunt/evtx"
 	"evtxhunt/hunt"
 )
 
@@ -232,7 +233,10 @@ func readEvidence(ctx context.Context, db *sql.DB) (Evidence, error) {
 	var ev Evidence
 	var first, last sql.NullInt64
 	var records sql.NullInt64
-	err := db.QueryRowContext(ctx, `SELECT count(*), sum(records + records_recovered) FROM ingest_files WHERE status != 'duplicate'`).Scan(&ev.Files, &records)
+	// Files counts EVTX files (not duplicates of one already read, not the
+	// other files found beside them, which Health lists as skipped).
+	err := db.QueryRowContext(ctx, `SELECT count(*), sum(records + records_recovered) FROM ingest_files
+		WHERE status != 'duplicate' AND NOT (status = 'skipped' AND reason LIKE ?)`, "%"+evtx.ErrNotEVTX.Error()+"%").Scan(&ev.Files, &records)
 	if err != nil {
 		return ev, fmt.Errorf("report: evidence: %w", err)
 	}

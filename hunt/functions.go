@@ -296,33 +296,31 @@ func decodeJSON(s string) (any, bool) {
 
 // xqlJSONExtract returns the JSON text at path, or NULL.
 func xqlJSONExtract(j, path any) any {
-	j, path = sqlArg(j), sqlArg(path)
-	if j == nil || path == nil {
-		return nil
-	}
-	doc, ok := decodeJSON(textOf(j))
-	if !ok {
-		return nil
-	}
-	v, ok := jsonPathGet(doc, textOf(path))
+	v, ok := jsonAt(j, path)
 	if !ok || v == nil {
 		return nil
 	}
 	return jsonText(v)
 }
 
-// xqlJSONExtractScalar returns the scalar at path as text, or NULL when it
-// is missing, null, an object or an array.
-func xqlJSONExtractScalar(j, path any) any {
+// jsonAt decodes the JSON document j and returns the value at path; ok is
+// false when either is NULL, j is no JSON or the path is missing.
+func jsonAt(j, path any) (any, bool) {
 	j, path = sqlArg(j), sqlArg(path)
 	if j == nil || path == nil {
-		return nil
+		return nil, false
 	}
 	doc, ok := decodeJSON(textOf(j))
 	if !ok {
-		return nil
+		return nil, false
 	}
-	v, ok := jsonPathGet(doc, textOf(path))
+	return jsonPathGet(doc, textOf(path))
+}
+
+// xqlJSONExtractScalar returns the scalar at path as text, or NULL when it
+// is missing, null, an object or an array.
+func xqlJSONExtractScalar(j, path any) any {
+	v, ok := jsonAt(j, path)
 	if !ok {
 		return nil
 	}

@@ -1,11 +1,8 @@
 package evtx_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,37 +25,15 @@ type manifestRow struct {
 	slackEID1, slackSec4688 int // -1: not given
 }
 
+// readManifest reads the shared manifest (evtxtest.Manifest) and the slack
+// process-record counts its notes give.
 func readManifest(t *testing.T) (string, []manifestRow) {
 	t.Helper()
-	dir := filepath.Join(evtxtest.SharedDir(t), "corpus")
-	f, err := os.Open(filepath.Join(dir, "manifest.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []manifestRow
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for first := true; sc.Scan(); first = false {
-		if first {
-			continue
-		}
-		c := strings.Split(sc.Text(), "\t")
-		if len(c) < 8 {
-			t.Fatalf("manifest: short row %q", sc.Text())
-		}
-		num := func(s string) int {
-			if s == "NA" {
-				return -1
-			}
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				t.Fatalf("manifest: %q: %v", s, err)
-			}
-			return n
-		}
-		r := manifestRow{path: c[0], sha256: c[1], records: num(c[3]), sysmon1: num(c[4]), sec4688: num(c[5]), notes: c[7], slackEID1: -1, slackSec4688: -1}
-		r.bytes, _ = strconv.ParseInt(c[2], 10, 64)
+	root, shared := evtxtest.Manifest(t)
+	rows := make([]manifestRow, 0, len(shared))
+	for _, m := range shared {
+		r := manifestRow{path: m.Path, sha256: m.SHA256, bytes: m.Bytes, records: int(m.Records),
+			sysmon1: int(m.Sysmon1), sec4688: int(m.Sec4688), notes: m.Notes, slackEID1: -1, slackSec4688: -1}
 		if i := strings.Index(r.notes, "slack_process_records(EID1="); i >= 0 {
 			var a, b int
 			if _, err := fmt.Sscanf(r.notes[i:], "slack_process_records(EID1=%d,4688=%d)", &a, &b); err == nil {
@@ -67,13 +42,7 @@ func readManifest(t *testing.T) (string, []manifestRow) {
 		}
 		rows = append(rows, r)
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) == 0 {
-		t.Fatal("manifest: no rows")
-	}
-	return filepath.Join(dir, "evtx"), rows
+	return root, rows
 }
 
 const (
@@ -223,18 +192,6 @@ func TestCorpusCountsMatchLibevtx(t *testing.T) {
 	}
 }
 
-// oracleRecord is one line of corpus/oracle.jsonl (evtxexport -f xml, entities decoded).
-type oracleRecord struct {
-	Path     string            `json:"path"`
-	RecordID uint64            `json:"record_id"`
-	Time     string            `json:"time"`
-	Computer string            `json:"computer"`
-	Provider string            `json:"provider"`
-	EID      int               `json:"eid"`
-	Version  int               `json:"version"`
-	Data     map[string]string `json:"data"`
-}
-
 // sameValue compares a field by value: libevtx writes GUIDs with braces and
 // 64-bit hex integers zero-padded, the reader may not (corpus/README.md).
 func sameValue(a, b string) bool {
@@ -264,11 +221,6 @@ func sameValue(a, b string) bool {
 // Data field.
 func TestOracleRecords(t *testing.T) {
 	root, _ := readManifest(t)
-	f, err := os.Open(filepath.Join(root, "..", "oracle.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	got := scanCorpus(t, root, evtx.Options{Want: huntWants}, true)
 	byID := map[string]map[uint64]*evtx.Record{}
 	for path, fr := range got {
@@ -279,14 +231,8 @@ func TestOracleRecords(t *testing.T) {
 			}
 		}
 	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	n := 0
-	for sc.Scan() {
-		var want oracleRecord
-		if err := json.Unmarshal(sc.Bytes(), &want); err != nil {
-			t.Fatal(err)
-		}
+	for _, want := range evtxtest.Oracle(t) {
 		n++
 		r := byID[want.Path][want.RecordID]
 		if r == nil {
@@ -312,9 +258,6 @@ func TestOracleRecords(t *testing.T) {
 				t.Errorf("%s #%d: Data[%s] = %q, oracle %q", want.Path, want.RecordID, k, g, v)
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	if n < 2000 {
 		t.Errorf("oracle has only %d records", n)

@@ -5,15 +5,12 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,44 +53,13 @@ type manifestRow struct {
 	sysmon1, sec4688 int64 // -1 for NA
 }
 
-// readManifest loads the manifest keyed by relative path.
+// readManifest loads the manifest (evtxtest.Manifest) keyed by relative path.
 func readManifest(t *testing.T) map[string]manifestRow {
 	t.Helper()
-	f, err := os.Open(filepath.Join(evtxtest.SharedDir(t), "corpus", "manifest.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comma, r.LazyQuotes, r.FieldsPerRecord = '\t', true, -1
+	_, rows := evtxtest.Manifest(t)
 	out := map[string]manifestRow{}
-	head := true
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if head {
-			head = false
-			continue
-		}
-		num := func(s string) int64 {
-			if s == "NA" {
-				return -1
-			}
-			v, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
-				t.Fatalf("manifest number %q: %v", s, err)
-			}
-			return v
-		}
-		out[rec[0]] = manifestRow{sha256: rec[1], bytes: num(rec[2]), records: num(rec[3]), sysmon1: num(rec[4]), sec4688: num(rec[5])}
-	}
-	if len(out) == 0 {
-		t.Fatal("empty manifest")
+	for _, m := range rows {
+		out[m.Path] = manifestRow{sha256: m.SHA256, bytes: m.Bytes, records: m.Records, sysmon1: m.Sysmon1, sec4688: m.Sec4688}
 	}
 	return out
 }

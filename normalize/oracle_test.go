@@ -1,7 +1,6 @@
 package normalize_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/md5"
 	"database/sql"
@@ -10,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -24,43 +22,10 @@ import (
 )
 
 // oracleLine is one line of ../shared/corpus/oracle.jsonl (libevtx's decoding).
-type oracleLine struct {
-	Path     string            `json:"path"`
-	RecordID uint64            `json:"record_id"`
-	Time     string            `json:"time"`
-	Computer string            `json:"computer"`
-	Provider string            `json:"provider"`
-	EID      int               `json:"eid"`
-	Version  int               `json:"version"`
-	Data     map[string]string `json:"data"`
-}
+type oracleLine = evtxtest.OracleRecord
 
 // readOracle loads every oracle record.
-func readOracle(t *testing.T) []oracleLine {
-	t.Helper()
-	f, err := os.Open(filepath.Join(evtxtest.SharedDir(t), "corpus", "oracle.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []oracleLine
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var l oracleLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("oracle: %v", err)
-		}
-		out = append(out, l)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(out) == 0 {
-		t.Fatal("oracle is empty")
-	}
-	return out
-}
+func readOracle(t *testing.T) []oracleLine { return evtxtest.Oracle(t) }
 
 // oracleRecord builds the evtx.Record the reader would deliver for l.
 func oracleRecord(t *testing.T, l oracleLine) *evtx.Record {

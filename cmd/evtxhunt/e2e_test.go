@@ -2,13 +2,11 @@ package main
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"database/sql"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -41,44 +39,10 @@ func TestREADMEMainCommand(t *testing.T) {
 	}
 }
 
-// manifestRow is one line of ../shared/corpus/manifest.tsv (libevtx's counts).
-type manifestRow struct {
-	path, sha256 string
-	bytes        int64
-	records      int64
-}
-
-func readManifest(t *testing.T, shared string) []manifestRow {
-	t.Helper()
-	f, err := os.Open(filepath.Join(shared, "corpus", "manifest.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []manifestRow
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		p := strings.Split(sc.Text(), "\t")
-		if len(p) < 4 || p[0] == "path" {
-			continue
-		}
-		b, err1 := strconv.ParseInt(p[2], 10, 64)
-		r, err2 := strconv.ParseInt(p[3], 10, 64)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("manifest line %q", sc.Text())
-		}
-		rows = append(rows, manifestRow{path: p[0], sha256: p[1], bytes: b, records: r})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
 // checkAccounting compares ingest_files with the manifest: every file is
 // accounted for with libevtx's live record count, size and hash. key maps
 // an ingest_files (path, member) to the manifest's relative path.
-func checkAccounting(t *testing.T, dbPath string, manifest []manifestRow, key func(path, member string) string) {
+func checkAccounting(t *testing.T, dbPath string, manifest []evtxtest.ManifestRow, key func(path, member string) string) {
 	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+dbPath+"?mode=ro")
 	if err != nil {
@@ -110,19 +74,19 @@ func checkAccounting(t *testing.T, dbPath string, manifest []manifestRow, key fu
 		t.Errorf("ingest_files has %d files, manifest %d", len(seen), len(manifest))
 	}
 	for _, m := range manifest {
-		g, ok := seen[m.path]
+		g, ok := seen[m.Path]
 		if !ok {
-			t.Errorf("%s: not in ingest_files", m.path)
+			t.Errorf("%s: not in ingest_files", m.Path)
 			continue
 		}
-		if g.sha256 != m.sha256 || g.bytes != m.bytes {
-			t.Errorf("%s: sha256/bytes %s/%d, manifest %s/%d", m.path, g.sha256, g.bytes, m.sha256, m.bytes)
+		if g.sha256 != m.SHA256 || g.bytes != m.Bytes {
+			t.Errorf("%s: sha256/bytes %s/%d, manifest %s/%d", m.Path, g.sha256, g.bytes, m.SHA256, m.Bytes)
 		}
 		if g.status == "duplicate" {
 			continue // a byte-identical copy of a file accounted for under its first path
 		}
-		if g.records != m.records {
-			t.Errorf("%s: %d live records, libevtx %d (status %s)", m.path, g.records, m.records, g.status)
+		if g.records != m.Records {
+			t.Errorf("%s: %d live records, libevtx %d (status %s)", m.Path, g.records, m.Records, g.status)
 		}
 	}
 }
@@ -130,9 +94,7 @@ func checkAccounting(t *testing.T, dbPath string, manifest []manifestRow, key fu
 // TestHuntCorpus runs the main job on the shared corpus: it must finish,
 // write the report, and account for every file as libevtx does.
 func TestHuntCorpus(t *testing.T) {
-	shared := evtxtest.SharedDir(t)
-	corpus := filepath.Join(shared, "corpus", "evtx")
-	manifest := readManifest(t, shared)
+	corpus, manifest := evtxtest.Manifest(t)
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "corpus.db")
 	html := filepath.Join(dir, "corpus.html")
@@ -155,9 +117,7 @@ func TestHuntCorpus(t *testing.T) {
 // TestHuntCorpusZip does the same with the corpus zipped into one archive,
 // as a KAPE or Velociraptor collection arrives.
 func TestHuntCorpusZip(t *testing.T) {
-	shared := evtxtest.SharedDir(t)
-	corpus := filepath.Join(shared, "corpus", "evtx")
-	manifest := readManifest(t, shared)
+	corpus, manifest := evtxtest.Manifest(t)
 	dir := t.TempDir()
 	zpath := filepath.Join(dir, "collection.zip")
 	zipDir(t, corpus, zpath)
